@@ -7,13 +7,18 @@
 #   scripts/asterisk.sh status    print whether Asterisk runs, with its uptime
 #   scripts/asterisk.sh cli CMD   run one Asterisk CLI command
 #
-# Environment: HOTLINE_ASTERISK_ROOT (chroot dir, default .run/asterisk-root) and every
+# Environment: HOTLINE_ASTERISK_ROOT (chroot dir, default .run/asterisk-root),
+# HOTLINE_ASTERISK_INSTANCE (default hotline: config, run, log and spool dirs are per instance, so
+# the tests' Asterisk can run beside a developer's) and every
 # HOTLINE_* setting the config templates use (see hotline/settings.py); the rendering itself is
 # `hotline asterisk-config`, so the Python package must be installed for `start`.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 ROOT=${HOTLINE_ASTERISK_ROOT:-$REPO/.run/asterisk-root}
+INSTANCE=${HOTLINE_ASTERISK_INSTANCE:-hotline}
+CONF=/etc/asterisk-$INSTANCE/asterisk.conf
+PIDFILE=$ROOT/run/asterisk-$INSTANCE/asterisk.pid
 STAMP=$ROOT/.hotline-installed
 
 log() { printf '[asterisk] %s\n' "$*" >&2; }
@@ -35,7 +40,17 @@ mount_fs() {
   mountpoint -q "$ROOT/dev/pts" || mount -t devpts -o newinstance,ptmxmode=0666 devpts "$ROOT/dev/pts"
 }
 
+other_instances_running() {
+  local pid
+  for pidfile in "$ROOT"/run/asterisk-*/asterisk.pid; do
+    [[ -f $pidfile && $pidfile != "$PIDFILE" ]] || continue
+    pid=$(cat "$pidfile"); kill -0 "$pid" 2>/dev/null && return 0
+  done
+  return 1
+}
+
 umount_fs() {
+  other_instances_running && return 0
   mountpoint -q "$ROOT/dev/pts" && umount "$ROOT/dev/pts" || true
   mountpoint -q "$ROOT/proc" && umount "$ROOT/proc" || true
 }
@@ -60,30 +75,32 @@ install() {
   log "installed: $(chroot "$ROOT" /usr/sbin/asterisk -V)"
 }
 
-asterisk_cli() { chroot "$ROOT" /usr/sbin/asterisk -C /etc/asterisk/asterisk.conf -rx "$1"; }
+asterisk_cli() { chroot "$ROOT" /usr/sbin/asterisk -C "$CONF" -rx "$1"; }
 
-running() { [[ -f $ROOT/run/asterisk/asterisk.pid ]] && kill -0 "$(cat "$ROOT/run/asterisk/asterisk.pid")" 2>/dev/null; }
+running() { [[ -f $PIDFILE ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
 start() {
   [[ -f $STAMP ]] || install
   if running; then log "already running"; return; fi
-  log "rendering asterisk_conf/ into $ROOT/etc/asterisk"
-  rm -rf "$ROOT/etc/asterisk"; mkdir -p "$ROOT/etc/asterisk"
-  hotline asterisk-config --root "$ROOT"
+  log "rendering asterisk_conf/ into $ROOT/etc/asterisk-$INSTANCE"
+  rm -rf "$ROOT/etc/asterisk-$INSTANCE"
+  "${HOTLINE_BIN:-$REPO/.venv/bin/hotline}" asterisk-config --root "$ROOT"
   mount_fs
-  mkdir -p "$ROOT/run/asterisk" "$ROOT/var/log/asterisk" "$ROOT/var/spool/asterisk/monitor"
-  chroot "$ROOT" /usr/sbin/asterisk -C /etc/asterisk/asterisk.conf
+  for dir in run/asterisk-$INSTANCE var/log/asterisk-$INSTANCE var/spool/asterisk-$INSTANCE var/lib/asterisk-$INSTANCE var/cache/asterisk-$INSTANCE; do
+    mkdir -p "$ROOT/$dir"
+  done
+  chroot "$ROOT" /usr/sbin/asterisk -C "$CONF"
   for _ in $(seq 1 100); do
     if asterisk_cli 'core waitfullybooted' >/dev/null 2>&1; then log "running: $(asterisk_cli 'core show version')"; return; fi
     sleep 0.1
   done
-  log "Asterisk did not boot; last log lines:"; tail -n 30 "$ROOT/var/log/asterisk/messages.log" >&2 || true
+  log "Asterisk did not boot; last log lines:"; tail -n 30 "$ROOT/var/log/asterisk-$INSTANCE/messages.log" >&2 || true
   exit 1
 }
 
 stop() {
   if running; then
-    local pid; pid=$(cat "$ROOT/run/asterisk/asterisk.pid")
+    local pid; pid=$(cat "$PIDFILE")
     asterisk_cli 'core stop now' >/dev/null 2>&1 || kill "$pid" || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
@@ -93,7 +110,7 @@ stop() {
 }
 
 status() {
-  if running; then echo "running (pid $(cat "$ROOT/run/asterisk/asterisk.pid")): $(asterisk_cli 'core show uptime seconds' | tr '\n' ' ')"
+  if running; then echo "running (pid $(cat "$PIDFILE")): $(asterisk_cli 'core show uptime seconds' | tr '\n' ' ')"
   else echo "stopped"; return 3; fi
 }
 

@@ -1,0 +1,67 @@
+"""A threaded FastAGI server: one accept loop, a bounded pool of worker threads.
+
+Each connection must send its AGI environment within `header_timeout` seconds or is dropped, so
+clients that connect and close, send garbage or stall cost one worker for at most that long and
+never touch other calls. Asterisk itself falls back to the default queue if we fail.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from agi.channel import BadAGIEnvironment, read_environment
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[socket.socket, io.BufferedReader, dict[str, str]], None]
+
+
+class FastAGIServer:
+    def __init__(self, host: str, port: int, handler: Handler, workers: int = 256, header_timeout: float = 2.0):
+        self._handler = handler
+        self._header_timeout = header_timeout
+        self._listener = socket.create_server((host, port), backlog=1024, reuse_port=False)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agi")
+        self._stopping = threading.Event()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self._listener.getsockname()[:2]
+
+    def serve_forever(self) -> None:
+        log.info("FastAGI listening on %s:%d", *self.address)
+        while not self._stopping.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                if self._stopping.is_set():
+                    break
+                raise
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._pool.submit(self._serve, conn)
+
+    def shutdown(self) -> None:
+        self._stopping.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._listener.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                env, reader = read_environment(conn, self._header_timeout)
+            except (BadAGIEnvironment, OSError) as exc:
+                log.warning("FastAGI client dropped: %s", exc)
+                return
+            try:
+                self._handler(conn, reader, env)
+            except Exception:
+                log.exception("call %s: FastAGI handler failed; the dialplan falls back", env.get("agi_uniqueid"))

@@ -1,0 +1,77 @@
+"""One call on the FastAGI server: run the IVR flow, then hand the decision to the dialplan."""
+
+from __future__ import annotations
+
+import io
+import logging
+import socket
+import time
+from collections.abc import Callable
+
+from asterisk.agi import AGIException
+
+from agi.channel import SocketAGI
+from ivr.engine import CallFacts, Decision, run_flow
+from ivr.flow import Flow
+
+log = logging.getLogger(__name__)
+
+PROMPT_DIR = "hotline"
+
+
+def decision_variables(decision: Decision) -> list[tuple[str, str]]:
+    """Channel variables the dialplan acts on. HOTLINE_ACTION comes last: the dialplan treats a
+    call whose AGI died before setting it as undecided and sends it to the default queue."""
+    return [
+        ("HOTLINE_QUEUE", decision.queue),
+        ("HOTLINE_PRIORITY", str(decision.priority)),
+        ("HOTLINE_TARGET", decision.target),
+        ("HOTLINE_LANG", decision.language),
+        ("HOTLINE_IVR_PATH", ">".join(decision.path)),
+        ("HOTLINE_ACTION", decision.action),
+    ]
+
+
+class CallSession:
+    """Handles one FastAGI connection; built once, called from many worker threads."""
+
+    def __init__(self, current_flow: Callable[[], Flow], is_barred: Callable[[str], bool], call_seconds: float):
+        self._current_flow = current_flow
+        self._is_barred = is_barred
+        self._call_seconds = call_seconds
+
+    def _barred(self, uniqueid: str, caller: str) -> bool:
+        # Fail open: a database fault must not turn a caller away.
+        try:
+            return bool(caller) and self._is_barred(caller)
+        except Exception:
+            log.exception("call %s: barred-caller check failed; treating %s as not barred", uniqueid, caller)
+            return False
+
+    def __call__(self, sock: socket.socket, reader: io.BufferedReader, env: dict[str, str]) -> None:
+        uniqueid = env["agi_uniqueid"]
+        caller = env.get("agi_callerid", "")
+        caller = "" if caller in ("unknown", "<unknown>") else caller
+        agi = SocketAGI(sock, reader, env, deadline=time.monotonic() + self._call_seconds)
+        flow = self._current_flow()  # the flow a call starts with is the one it finishes with
+        steps = run_flow(flow, CallFacts(caller=caller, barred=self._barred(uniqueid, caller)))
+        try:
+            step = next(steps)
+            while True:
+                pressed = agi.stream_file(f"{PROMPT_DIR}/{step.prompt}", step.escape_digits)
+                step = steps.send(pressed or "")
+        except StopIteration as done:
+            decision: Decision = done.value
+        except (AGIException, OSError) as exc:
+            log.info("call %s from %s ended in the IVR: %s", uniqueid, caller or "-", exc)
+            return
+        try:
+            for name, value in decision_variables(decision):
+                agi.set_variable(name, value)
+        except (AGIException, OSError) as exc:
+            log.warning("call %s: could not hand over the decision (%s); dialplan falls back", uniqueid, exc)
+            return
+        log.info(
+            "call %s from %s: %s %s path=%s",
+            uniqueid, caller or "-", decision.action, decision.queue or decision.target, ">".join(decision.path),
+        )

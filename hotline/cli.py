@@ -1,0 +1,172 @@
+"""The `hotline` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hotline.settings import REPO_ROOT, RUN_DIR, Settings, ensure_secrets_file
+
+ASTERISK_SCRIPT = REPO_ROOT / "scripts" / "asterisk.sh"
+
+
+def _settings() -> Settings:
+    ensure_secrets_file()
+    return Settings()
+
+
+def cmd_init(_: argparse.Namespace) -> None:
+    from storage.migrate import upgrade_database
+
+    settings = _settings()
+    upgrade_database(settings.database_url)
+    print(f"database ready: {settings.database_url}")
+
+
+def cmd_asterisk_config(args: argparse.Namespace) -> None:
+    from ivr.validation import load_flow
+    from telephony.asterisk_config import render_config
+    from telephony.prompts import install_prompts
+
+    settings = _settings()
+    root = Path(args.root) if args.root else settings.asterisk_root
+    conf = render_config(settings, root)
+    flow = load_flow(settings.ivr_flow_file, settings.queues, settings.emergency_targets)
+    prompts = install_prompts(flow.prompts, root, RUN_DIR / "prompt-cache")
+    print(f"rendered {conf} and {len(prompts)} prompts")
+
+
+def cmd_agi(_: argparse.Namespace) -> None:
+    from hotline.system import build_agi_server
+    from storage.database import make_engine, make_session_factory
+
+    settings = _settings()
+    server = build_agi_server(settings, make_session_factory(make_engine(settings.database_url)))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+def cmd_up(_: argparse.Namespace) -> None:
+    from hotline.system import run_system
+    from storage.migrate import upgrade_database
+
+    settings = _settings()
+    upgrade_database(settings.database_url)
+    subprocess.run([str(ASTERISK_SCRIPT), "start"], check=True)
+    print(_how_to_call(settings), flush=True)
+    try:
+        asyncio.run(run_system(settings))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        subprocess.run([str(ASTERISK_SCRIPT), "stop"], check=False)
+
+
+def _how_to_call(settings: Settings) -> str:
+    agent = settings.queue_agents[0]
+    host = settings.bind_host
+    return f"""
+hotline12345 is up: Asterisk SIP on {host}:{settings.sip_port}, FastAGI on {settings.agi_url},
+agent API on http://{host}:{settings.api_port}/api/v1/health, database {settings.database_url}.
+
+Log in a softphone as an agent (any SIP client on this machine):
+  server {host}:{settings.sip_port} (UDP)   user {agent}   password {settings.sip_password(agent)}
+  (all agents and department phones: `hotline sip-credentials`)
+
+Place a call to 12345 as the carrier would (SIPp; the call is answered, greeted, queued):
+  sipp -sn uac -s 12345 -m 1 -d 20000 -i {host} -p 5070 {host}:{settings.sip_port}
+
+Recent calls: `hotline calls`.  Stop: Ctrl-C.
+"""
+
+
+def cmd_sip_credentials(_: argparse.Namespace) -> None:
+    settings = _settings()
+    for ext in settings.queue_agents + settings.department_extensions:
+        print(f"{ext}\t{settings.sip_password(ext)}")
+
+
+def cmd_ivr_validate(args: argparse.Namespace) -> int:
+    from ivr.validation import InvalidFlow, load_flow
+
+    settings = Settings()
+    try:
+        flow = load_flow(Path(args.file), settings.queues, settings.emergency_targets)
+    except InvalidFlow as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"{args.file}: valid ({len(flow.nodes)} nodes, {len(flow.prompts)} prompts)")
+    return 0
+
+
+def cmd_bar(args: argparse.Namespace) -> None:
+    from storage.barred_callers import bar_caller
+    from storage.database import make_engine, make_session_factory
+
+    settings = _settings()
+    now = datetime.now(UTC)
+    with make_session_factory(make_engine(settings.database_url)).begin() as session:
+        bar_caller(session, args.number, args.reason, args.by, now, now + timedelta(days=args.days))
+    print(f"{args.number} barred from 12345 for {args.days} days")
+
+
+def cmd_calls(args: argparse.Namespace) -> None:
+    from storage.call_records import list_call_records
+    from storage.database import make_engine, make_session_factory
+
+    settings = _settings()
+    with make_session_factory(make_engine(settings.database_url))() as session:
+        for r in list_call_records(session, limit=args.limit):
+            print(
+                f"{r.started_at:%Y-%m-%d %H:%M:%S} {r.uniqueid} from {r.caller or '-'} path={r.ivr_path or '-'} "
+                f"{r.route_action or '-'} {r.queue or r.transfer_target or '-'} wait={r.wait_seconds} "
+                f"agent={r.agent or '-'} talk={r.talk_seconds} abandoned={r.abandoned} cause={r.hangup_cause}"
+            )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotline", description="hotline12345 contact-centre backend")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="create secrets and migrate the database").set_defaults(func=cmd_init)
+    p = sub.add_parser("asterisk-config", help="render asterisk_conf/ and IVR prompts into the chroot")
+    p.add_argument("--root", help="Asterisk chroot (default: settings)")
+    p.set_defaults(func=cmd_asterisk_config)
+    sub.add_parser("agi", help="run the FastAGI server").set_defaults(func=cmd_agi)
+    sub.add_parser("up", help="start Asterisk and run FastAGI, call recorder and API").set_defaults(func=cmd_up)
+    sub.add_parser("sip-credentials", help="print softphone extensions and passwords").set_defaults(
+        func=cmd_sip_credentials
+    )
+    ivr = sub.add_parser("ivr", help="IVR flows").add_subparsers(dest="ivr_command", required=True)
+    p = ivr.add_parser("validate", help="check a flow file's shape and meaning")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_ivr_validate)
+    p = sub.add_parser("bar", help="bar a caller from 12345")
+    p.add_argument("number")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by", required=True, help="who decided")
+    p.add_argument("--days", type=int, default=30)
+    p.set_defaults(func=cmd_bar)
+    p = sub.add_parser("calls", help="list recent call records")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(func=cmd_calls)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

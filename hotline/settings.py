@@ -1,0 +1,85 @@
+"""Configuration, read from HOTLINE_* environment variables and the local secrets file."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RUN_DIR = Path(os.environ.get("HOTLINE_RUN_DIR", REPO_ROOT / ".run"))
+SECRETS_FILE = RUN_DIR / "secrets.env"
+
+AGENT_EXTENSIONS = tuple(str(n) for n in range(8001, 8021))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_file=SECRETS_FILE, extra="ignore")
+
+    database_url: str = f"sqlite:///{RUN_DIR / 'hotline.db'}"
+
+    # Asterisk: one instance per name inside the shared chroot, so tests can run beside a dev system.
+    asterisk_root: Path = RUN_DIR / "asterisk-root"
+    asterisk_instance: str = "hotline"
+    bind_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    rtp_port_start: int = 10000
+    rtp_port_end: int = 10999
+    ami_port: int = 5038
+    ami_username: str = "hotline"
+    ami_secret: str = Field(default="", description="AMI password; generated into the secrets file")
+    sip_secret: str = Field(default="", description="seed for softphone passwords; generated into the secrets file")
+
+    # FastAGI
+    agi_port: int = 4573
+    agi_workers: int = 256
+    agi_header_timeout: float = 2.0
+    ivr_budget_seconds: int = 45
+    ivr_flow_file: Path = REPO_ROOT / "ivr" / "flows" / "default.yaml"
+
+    default_queue: str = "hotline-general"
+    queues: tuple[str, ...] = ("hotline-general", "hotline-business", "hotline-leaders")
+    queue_agents: tuple[str, ...] = AGENT_EXTENSIONS
+
+    # Stand-ins for the PSTN trunks towards the emergency centres, and department phones.
+    emergency_targets: dict[str, str] = {
+        "110": "sip:110@127.0.0.1:5110",
+        "119": "sip:119@127.0.0.1:5119",
+        "120": "sip:120@127.0.0.1:5120",
+    }
+    department_extensions: tuple[str, ...] = tuple(str(n) for n in range(9001, 9011))
+
+    api_port: int = 8000
+
+    @property
+    def asterisk_conf_dir(self) -> str:
+        """Config dir inside the chroot."""
+        return f"/etc/asterisk-{self.asterisk_instance}"
+
+    @property
+    def agi_url(self) -> str:
+        return f"agi://{self.bind_host}:{self.agi_port}"
+
+    def sip_password(self, extension: str) -> str:
+        """Softphone password for an agent or department extension, derived from sip_secret."""
+        if not self.sip_secret:
+            raise RuntimeError("HOTLINE_SIP_SECRET is not set: run `hotline init` first")
+        digest = hmac.new(self.sip_secret.encode(), extension.encode(), hashlib.sha256).hexdigest()
+        return digest[:16]
+
+
+def ensure_secrets_file() -> None:
+    """Create the secrets file with random AMI and SIP secrets, once."""
+    import secrets
+
+    if SECRETS_FILE.exists():
+        return
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    SECRETS_FILE.write_text(
+        f"HOTLINE_AMI_SECRET={secrets.token_hex(16)}\nHOTLINE_SIP_SECRET={secrets.token_hex(16)}\n"
+    )
+    SECRETS_FILE.chmod(0o600)

@@ -1,0 +1,102 @@
+"""Renders asterisk_conf/ templates into an Asterisk instance's config directory."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hotline.settings import REPO_ROOT, Settings
+
+TEMPLATE_DIR = REPO_ROOT / "asterisk_conf"
+_PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+
+def render_template(text: str, values: dict[str, str]) -> str:
+    """Fills {{ name }} placeholders; an unknown name is an error, never an empty string."""
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"asterisk_conf template uses unknown placeholder {{{{ {name} }}}}")
+        return values[name]
+
+    return _PLACEHOLDER.sub(fill, text)
+
+
+def _phones(settings: Settings) -> str:
+    blocks = []
+    for ext, context in [(e, "agents") for e in settings.queue_agents] + [
+        (e, "departments") for e in settings.department_extensions
+    ]:
+        blocks.append(
+            f"[{ext}](softphone)\ncontext = {context}\nauth = {ext}-auth\naors = {ext}\n"
+            f'callerid = "{ext}" <{ext}>\n\n'
+            f"[{ext}](softphone-aor)\n\n"
+            f"[{ext}-auth](softphone-auth)\nusername = {ext}\npassword = {settings.sip_password(ext)}\n"
+        )
+    return "\n".join(blocks)
+
+
+def _emergency_trunks(settings: Settings) -> str:
+    return "\n".join(
+        f"[emergency-{number}](media)\ncontext = from-emergency\naors = emergency-{number}\n\n"
+        f"[emergency-{number}]\ntype = aor\ncontact = {uri}\n"
+        for number, uri in settings.emergency_targets.items()
+    )
+
+
+def _emergency_targets(settings: Settings) -> str:
+    # 'm': the caller hears music while the centre's line rings.
+    return "\n".join(
+        f"exten => {number},1,Dial(PJSIP/emergency-{number},30,m)\n"
+        f' same => n,GotoIf($["${{DIALSTATUS}}" = "ANSWER"]?done)\n'
+        f" same => n,Goto(hotline-route,unanswered,1)\n"
+        f" same => n(done),Hangup()\n"
+        for number in settings.emergency_targets
+    )
+
+
+def _queues(settings: Settings) -> str:
+    members = "\n".join(f"member => PJSIP/{ext},0,{ext},PJSIP/{ext}" for ext in settings.queue_agents)
+    return "\n\n".join(f"[{queue}](hotline-queue)\n{members}\n" for queue in settings.queues)
+
+
+def template_values(settings: Settings, module_dir: str) -> dict[str, str]:
+    return {
+        "instance": settings.asterisk_instance,
+        "module_dir": module_dir,
+        "bind_host": settings.bind_host,
+        "sip_port": str(settings.sip_port),
+        "rtp_port_start": str(settings.rtp_port_start),
+        "rtp_port_end": str(settings.rtp_port_end),
+        "ami_port": str(settings.ami_port),
+        "ami_username": settings.ami_username,
+        "ami_secret": settings.ami_secret,
+        "agi_url": settings.agi_url,
+        "default_queue": settings.default_queue,
+        "ivr_budget_seconds": str(settings.ivr_budget_seconds),
+        "phones": _phones(settings),
+        "emergency_trunks": _emergency_trunks(settings),
+        "emergency_targets": _emergency_targets(settings),
+        "queues": _queues(settings),
+    }
+
+
+def find_module_dir(root: Path) -> str:
+    """The architecture-specific module directory inside the chroot."""
+    found = sorted(root.glob("usr/lib/*/asterisk/modules"))
+    if not found:
+        raise FileNotFoundError(f"no Asterisk modules under {root}: run scripts/asterisk.sh install")
+    return "/" + str(found[0].relative_to(root))
+
+
+def render_config(settings: Settings, root: Path) -> Path:
+    """Writes every template into <root>/etc/asterisk-<instance>/ and returns that directory."""
+    if not settings.ami_secret or not settings.sip_secret:
+        raise RuntimeError("AMI and SIP secrets are not set: run `hotline init` first")
+    values = template_values(settings, find_module_dir(root))
+    target = root / settings.asterisk_conf_dir.lstrip("/")
+    target.mkdir(parents=True, exist_ok=True)
+    for template in sorted(TEMPLATE_DIR.glob("*.conf")):
+        (target / template.name).write_text(render_template(template.read_text(), values))
+    return target

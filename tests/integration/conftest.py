@@ -1,0 +1,180 @@
+"""A private Asterisk for the test run (instance "hotline-test", its own ports), our FastAGI
+server in process, and every AMI event logged and folded into call records on SQLite and
+PostgreSQL. Nothing here skips: a missing Asterisk, SIPp or PostgreSQL fails the run."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import subprocess
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.calls import CallRecord
+from hotline.settings import REPO_ROOT, Settings
+from hotline.system import build_agi_server
+from storage.call_records import get_call_record, save_call_record
+from storage.database import make_engine, make_session_factory
+from storage.migrate import upgrade_database
+from telephony.ami import AmiClient
+from telephony.call_events import CallRecorder
+from tests.integration.events import EventLog, is_event
+from tests.integration.sip_peers import sipp_binary
+
+ASTERISK = REPO_ROOT / "scripts" / "asterisk.sh"
+POSTGRES_ADMIN_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_DB = "hotline_integration"
+
+TEST_ENV = {
+    "HOTLINE_ASTERISK_INSTANCE": "hotline-test",
+    "HOTLINE_SIP_PORT": "15060",
+    "HOTLINE_AMI_PORT": "15038",
+    "HOTLINE_AGI_PORT": "14573",
+    "HOTLINE_API_PORT": "18000",
+    "HOTLINE_RTP_PORT_START": "12000",
+    "HOTLINE_RTP_PORT_END": "12999",
+    "HOTLINE_AMI_SECRET": "integration-ami-secret",
+    "HOTLINE_SIP_SECRET": "integration-sip-secret",
+    "HOTLINE_EMERGENCY_TARGETS": json.dumps(
+        {n: f"sip:{n}@127.0.0.1:15{n}" for n in ("110", "119", "120")}
+    ),
+}
+TRUNK_PORTS = {n: int(f"15{n}") for n in ("110", "119", "120")}
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    db = tmp_path_factory.mktemp("db") / "hotline.db"
+    env = {**TEST_ENV, "HOTLINE_DATABASE_URL": f"sqlite:///{db}"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    yield Settings()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def asterisk(settings: Settings) -> Iterator[Settings]:
+    sipp_binary()  # fail now, not mid-test, when SIPp is missing
+    subprocess.run([str(ASTERISK), "restart"], check=True, timeout=300)
+    yield settings
+    subprocess.run([str(ASTERISK), "stop"], check=False, timeout=60)
+
+
+def _postgres_url() -> str:
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {POSTGRES_DB}"))
+    finally:
+        admin.dispose()
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{POSTGRES_DB}"
+
+
+@pytest.fixture(scope="session")
+def databases(settings: Settings) -> dict[str, sessionmaker[Session]]:
+    """Call records go to both backends at once, so every call test checks both."""
+    urls = {"sqlite": settings.database_url, "postgresql": _postgres_url()}
+    for url in urls.values():
+        upgrade_database(url)
+    return {name: make_session_factory(make_engine(url)) for name, url in urls.items()}
+
+
+@pytest.fixture(scope="session")
+def agi_server(asterisk: Settings, databases: dict[str, sessionmaker[Session]]) -> Iterator[None]:
+    server = build_agi_server(asterisk, databases["sqlite"])
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield
+    server.shutdown()
+
+
+@dataclass
+class Hotline:
+    settings: Settings
+    ami: AmiClient
+    events: EventLog
+    databases: dict[str, sessionmaker[Session]]
+    recorder: CallRecorder
+    _callers = itertools.count(1)
+
+    @property
+    def sip_address(self) -> str:
+        return f"127.0.0.1:{self.settings.sip_port}"
+
+    def new_caller(self) -> str:
+        return f"1390000{next(self._callers):04d}"
+
+    async def call(self, caller: str, hold_seconds: int, **variables: str) -> tuple[str, str]:
+        """Calls 12345 over a Local channel; returns the hotline channel's uniqueid and the name of
+        the caller's end (the ;1 half), which plays the keys."""
+        since = self.events.mark()
+        await self.ami.originate_local(
+            "12345", "hotline", "caller-sim", caller, {"SIM_HOLD": str(hold_seconds), **variables}
+        )
+        start = await self.events.wait_for(
+            is_event("UserEvent", UserEvent="HotlineCallStart", Caller=caller), timeout=10, since=since
+        )
+        return start["Uniqueid"], start["Channel"].replace(";2", ";1")
+
+    async def record(self, uniqueid: str, timeout: float = 60) -> dict[str, CallRecord]:
+        """The call's stored record from each database, once the call has ended."""
+        await self.events.wait_for(is_event("Hangup", Uniqueid=uniqueid), timeout=timeout)
+        for _ in range(50):
+            records = {}
+            for name, sessions in self.databases.items():
+                with sessions() as session:
+                    records[name] = get_call_record(session, uniqueid)
+            if all(records.values()):
+                return records  # type: ignore[return-value]
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"call {uniqueid} was not recorded in {records}")
+
+
+@pytest.fixture(scope="session")
+async def hotline(
+    asterisk: Settings, agi_server: None, databases: dict[str, sessionmaker[Session]]
+) -> AsyncIterator[Hotline]:
+    ami = AmiClient("127.0.0.1", asterisk.ami_port, asterisk.ami_username, asterisk.ami_secret)
+    await ami.connect()
+
+    def save(record: CallRecord) -> None:
+        for sessions in databases.values():
+            with sessions.begin() as session:
+                save_call_record(session, record)
+
+    recorder = CallRecorder(save)
+    recorder_events: asyncio.Queue = asyncio.Queue()
+    log = EventLog()
+
+    async def fan_out() -> None:
+        while True:
+            event = await ami.events.get()
+            await log.add(event)
+            recorder_events.put_nowait(event)
+
+    tasks = [asyncio.create_task(fan_out()), asyncio.create_task(recorder.run(recorder_events))]
+    yield Hotline(asterisk, ami, log, databases, recorder)
+    for task in tasks:
+        task.cancel()
+    ami.close()
+
+
+PORTS = itertools.count(16000, 10)
+
+
+@pytest.fixture
+def port() -> int:
+    """A fresh block of ten UDP ports for this test's SIPp peers."""
+    return next(PORTS)

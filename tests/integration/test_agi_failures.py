@@ -1,0 +1,154 @@
+"""Whatever our FastAGI side does, the caller reaches the default queue and an agent."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from tests.integration.conftest import Hotline
+from tests.integration.events import is_event
+from tests.integration.sip_peers import Softphone
+
+pytestmark = pytest.mark.integration
+
+
+def softphone(hotline: Hotline, extension: str, port: int, calls: int = 1) -> Softphone:
+    return Softphone(extension, hotline.settings.sip_password(extension), port, hotline.sip_address, calls)
+
+
+def unused_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def misbehaving_agi(behaviour: str) -> Iterator[int]:
+    """A FastAGI server that reads the environment and then stalls, or answers nonsense."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            held.append(conn)
+            conn.recv(65536)
+            if behaviour == "nonsense":
+                conn.sendall(
+                    b'SET VARIABLE HOTLINE_QUEUE "no-such-queue"\n'
+                    b'SET VARIABLE HOTLINE_ACTION "queue"\n'
+                    b"THIS IS NOT AGI\n"
+                    b'SET VARIABLE HOTLINE_PRIORITY "x;Hangup()"\n'
+                )
+                time.sleep(0.5)
+                conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+
+
+async def assert_reaches_agent(hotline: Hotline, uniqueid: str, extension: str, timeout: float) -> None:
+    connect = await hotline.events.wait_for(is_event("AgentConnect", Uniqueid=uniqueid), timeout=timeout)
+    assert connect["MemberName"] == extension
+
+
+async def test_agi_server_down_call_goes_to_default_queue(hotline: Hotline, port: int) -> None:
+    with softphone(hotline, "8003", port):
+        uniqueid, _ = await hotline.call(
+            hotline.new_caller(), hold_seconds=6, HOTLINE_AGI_URL=f"agi://127.0.0.1:{unused_tcp_port()}"
+        )
+        route = await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=uniqueid), 10)
+        await assert_reaches_agent(hotline, uniqueid, "8003", timeout=10)
+        records = await hotline.record(uniqueid)
+    assert (route["Queue"], route["Fallback"]) == ("hotline-general", "yes")
+    assert all(r.agi_fallback and r.agent == "8003" for r in records.values())
+
+
+@pytest.mark.parametrize("behaviour", ["stall", "nonsense"])
+async def test_stalled_or_nonsensical_agi_still_queues_the_call(hotline: Hotline, port: int, behaviour: str) -> None:
+    with softphone(hotline, "8004", port), misbehaving_agi(behaviour) as agi_port:
+        uniqueid, _ = await hotline.call(
+            hotline.new_caller(), hold_seconds=10,
+            HOTLINE_AGI_URL=f"agi://127.0.0.1:{agi_port}", HOTLINE_IVR_BUDGET="3",
+        )
+        route = await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=uniqueid), 10)
+        await assert_reaches_agent(hotline, uniqueid, "8004", timeout=10)
+        await hotline.record(uniqueid)
+    assert route["Queue"] == "hotline-general"
+    assert route["Fallback"] == "yes"
+
+
+async def test_agi_server_killed_mid_call_and_stopped(hotline: Hotline, port: int) -> None:
+    agi_port = unused_tcp_port()
+    env = {**os.environ, "HOTLINE_AGI_PORT": str(agi_port)}
+    server = subprocess.Popen([sys.executable, "-m", "hotline.cli", "agi"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", agi_port)) == 0:
+                    break
+            await asyncio.sleep(0.1)
+        with softphone(hotline, "8005", port, calls=2):
+            url = f"agi://127.0.0.1:{agi_port}"
+            in_progress, _ = await hotline.call(hotline.new_caller(), hold_seconds=10, HOTLINE_AGI_URL=url)
+            await hotline.events.wait_for(
+                lambda e: e.get("Event") == "AGIExecStart" and e.get("Uniqueid") == in_progress, timeout=10
+            )
+            server.send_signal(signal.SIGKILL)
+            server.wait(10)
+            await assert_reaches_agent(hotline, in_progress, "8005", timeout=15)
+            await hotline.record(in_progress)
+            # The server stays down: the next call goes straight to the queue.
+            after, _ = await hotline.call(hotline.new_caller(), hold_seconds=5, HOTLINE_AGI_URL=url)
+            await assert_reaches_agent(hotline, after, "8005", timeout=10)
+            records = await hotline.record(after)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert all(r.agi_fallback for r in records.values())
+
+
+async def test_bad_clients_do_not_disturb_concurrent_calls(hotline: Hotline) -> None:
+    agi = ("127.0.0.1", hotline.settings.agi_port)
+    closers = [socket.create_connection(agi) for _ in range(20)]
+    for s in closers:
+        s.close()
+    garbage = [socket.create_connection(agi) for _ in range(20)]
+    for s in garbage:
+        s.sendall(os.urandom(3000) + b"\n\n")
+    stallers = [socket.create_connection(agi) for _ in range(50)]
+    for s in stallers:
+        s.sendall(b"agi_network: yes\n")  # and never another byte
+    try:
+        started = time.monotonic()
+        calls = [await hotline.call(hotline.new_caller(), hold_seconds=13) for _ in range(3)]
+        routes = [
+            await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=uid), 20)
+            for uid, _ in calls
+        ]
+        elapsed = time.monotonic() - started
+    finally:
+        for s in garbage + stallers:
+            s.close()
+    # Each call ran the whole IVR on our server (no fallback) in about the prompts' length.
+    assert [r["Fallback"] for r in routes] == ["no"] * 3
+    assert [r["Path"] for r in routes] == ["greeting>emergency_notice>barred_check>general"] * 3
+    assert elapsed < 16, elapsed
