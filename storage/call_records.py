@@ -1,0 +1,42 @@
+"""Finished calls, one row per Asterisk uniqueid."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.calls import CallRecord
+from storage.tables import CallRecordRow
+
+_FIELDS = tuple(f.name for f in fields(CallRecord))
+
+
+def save_call_record(session: Session, record: CallRecord) -> None:
+    """Inserts the record, or updates the row already saved under its uniqueid."""
+    row = session.scalar(select(CallRecordRow).where(CallRecordRow.uniqueid == record.uniqueid))
+    if row is None:
+        session.add(CallRecordRow(**asdict(record)))
+        return
+    for name, value in asdict(record).items():
+        setattr(row, name, value)
+
+
+def get_call_record(session: Session, uniqueid: str) -> CallRecord | None:
+    row = session.scalar(select(CallRecordRow).where(CallRecordRow.uniqueid == uniqueid))
+    return None if row is None else _to_record(row)
+
+
+def list_call_records(session: Session, limit: int = 100) -> list[CallRecord]:
+    """Newest call first."""
+    rows = session.scalars(
+        select(CallRecordRow)
+        .order_by(CallRecordRow.started_at.desc().nulls_last(), CallRecordRow.id.desc())
+        .limit(limit)
+    )
+    return [_to_record(row) for row in rows]
+
+
+def _to_record(row: CallRecordRow) -> CallRecord:
+    return CallRecord(**{name: getattr(row, name) for name in _FIELDS})

@@ -1,0 +1,82 @@
+"""ORM tables. Every timestamp is stored in UTC and read back as an aware UTC datetime."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Dialect, Float, Integer, MetaData, String, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """timestamptz on PostgreSQL; on SQLite, which keeps no offset, the UTC wall time."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map: dict[Any, Any] = {datetime: UtcDateTime()}
+
+
+class CallRecordRow(Base):
+    __tablename__ = "call_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uniqueid: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    caller: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime | None] = mapped_column(index=True)
+    ivr_path: Mapped[str | None] = mapped_column(Text)
+    route_action: Mapped[str | None] = mapped_column(String(16))
+    queue: Mapped[str | None] = mapped_column(String(128))
+    priority: Mapped[int | None] = mapped_column(Integer)
+    transfer_target: Mapped[str | None] = mapped_column(String(64))
+    agi_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    queue_joined_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    agent: Mapped[str | None] = mapped_column(String(128))
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    hangup_cause: Mapped[str | None] = mapped_column(String(128))
+    hangup_cause_code: Mapped[int | None] = mapped_column(Integer)
+    abandoned: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class BarredCallerRow(Base):
+    """A caller barred from 12345 (harassment etc.) for [barred_from, barred_until)."""
+
+    __tablename__ = "barred_callers"
+    __table_args__ = (CheckConstraint("barred_until > barred_from", name="window"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    barred_from: Mapped[datetime]
+    barred_until: Mapped[datetime]
+    decided_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
