@@ -106,7 +106,7 @@ class CallTracker:
     def _route(record: CallRecord, event: Event, at: datetime) -> None:
         record.route_action = _text(event, "Action")
         record.queue = _text(event, "Queue")
-        record.priority = _int(event, "Priority")
+        record.priority = _int(event, "QueuePriority")
         record.transfer_target = _text(event, "Target")
         record.ivr_path = _text(event, "Path")
         record.agi_fallback = event.get("Fallback", "").strip().lower() == "yes"

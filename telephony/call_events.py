@@ -34,7 +34,11 @@ class CallRecorder:
             except TimeoutError:
                 await self._flush()
                 continue
-            finished = self._tracker.feed(event, datetime.now(UTC))
+            try:
+                finished = self._tracker.feed(event, datetime.now(UTC))
+            except Exception:
+                log.exception("AMI event not understood, skipped: %s", dict(event))
+                continue
             if finished is not None:
                 self._unsaved.append(finished)
                 await self._flush()

@@ -23,7 +23,7 @@ from hotline.system import build_agi_server
 from storage.call_records import get_call_record, save_call_record
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade_database
-from telephony.ami import AmiClient
+from telephony.ami import AmiClient, AmiError
 from telephony.call_events import CallRecorder
 from tests.integration.events import EventLog, is_event
 from tests.integration.sip_peers import sipp_binary
@@ -106,7 +106,7 @@ class Hotline:
     ami: AmiClient
     events: EventLog
     databases: dict[str, sessionmaker[Session]]
-    recorder: CallRecorder
+    recording: asyncio.Task
     _callers = itertools.count(1)
 
     @property
@@ -138,6 +138,8 @@ class Hotline:
                     records[name] = get_call_record(session, uniqueid)
             if all(records.values()):
                 return records  # type: ignore[return-value]
+            if self.recording.done():
+                raise AssertionError("the call recorder stopped") from self.recording.exception()
             await asyncio.sleep(0.1)
         raise AssertionError(f"call {uniqueid} was not recorded in {records}")
 
@@ -165,7 +167,7 @@ async def hotline(
             recorder_events.put_nowait(event)
 
     tasks = [asyncio.create_task(fan_out()), asyncio.create_task(recorder.run(recorder_events))]
-    yield Hotline(asterisk, ami, log, databases, recorder)
+    yield Hotline(asterisk, ami, log, databases, tasks[1])
     for task in tasks:
         task.cancel()
     ami.close()
@@ -178,3 +180,15 @@ PORTS = itertools.count(16000, 10)
 def port() -> int:
     """A fresh block of ten UDP ports for this test's SIPp peers."""
     return next(PORTS)
+
+
+@pytest.fixture(autouse=True)
+async def no_calls_left_over(hotline: Hotline) -> AsyncIterator[None]:
+    """Each test starts with no channel up: a caller left queued by one test would otherwise be
+    answered by the next test's agent."""
+    yield
+    try:
+        await hotline.ami.action({"Action": "Hangup", "Channel": "/.*/"})
+    except AmiError:
+        pass  # no channel was up
+    await asyncio.sleep(0.3)

@@ -92,8 +92,11 @@ async def test_stalled_or_nonsensical_agi_still_queues_the_call(hotline: Hotline
         route = await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=uniqueid), 10)
         await assert_reaches_agent(hotline, uniqueid, "8004", timeout=10)
         await hotline.record(uniqueid)
+    # A stalled AGI is cut off by the IVR budget: no decision, so the fallback. The nonsense server
+    # did decide "queue", but for a queue that does not exist: the default queue, at priority 0.
     assert route["Queue"] == "hotline-general"
-    assert route["Fallback"] == "yes"
+    assert route["Fallback"] == ("yes" if behaviour == "stall" else "no")
+    assert route["QueuePriority"] == "0"
 
 
 async def test_agi_server_killed_mid_call_and_stopped(hotline: Hotline, port: int) -> None:

@@ -40,7 +40,7 @@ def route(
         "UserEvent": "HotlineRoute",
         "Action": action,
         "Queue": queue,
-        "Priority": priority,
+        "QueuePriority": priority,
         "Target": target,
         "Path": path,
         "Fallback": fallback,
