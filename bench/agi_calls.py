@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -24,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,7 +80,7 @@ def forking_agi_server(port: int, stop: threading.Event) -> None:
 class Run:
     name: str
     calls: int
-    failures: int
+    failures: Counter[str]
     seconds: float
     turns: list[float]
     asterisk_cpu: float
@@ -91,7 +91,7 @@ class Run:
         p50 = statistics.median(turns) * 1000
         p99 = turns[min(len(turns) - 1, int(len(turns) * 0.99))] * 1000
         return (
-            f"{self.name:<22} {self.calls:>6} {self.failures:>6} {self.calls / self.seconds:>9.1f} "
+            f"{self.name:<22} {self.calls:>6} {self.failures.total():>6} {self.calls / self.seconds:>9.1f} "
             f"{p50:>9.2f} {p99:>9.2f} {100 * self.asterisk_cpu / self.seconds:>8.0f}% {100 * self.agi_cpu / self.seconds:>8.0f}%"
         )
 
@@ -100,7 +100,7 @@ async def place_calls(ami, events: asyncio.Queue, calls: int, concurrency: int, 
     """Originates `calls` calls, at most `concurrency` in flight; returns (failures, turns, seconds)."""
     pending: dict[str, asyncio.Future] = {}
     turns: list[float] = []
-    failures = 0
+    failures: Counter[str] = Counter()
     slots = asyncio.Semaphore(concurrency)
 
     async def dispatch() -> None:
@@ -115,7 +115,6 @@ async def place_calls(ami, events: asyncio.Queue, calls: int, concurrency: int, 
                     future.set_result(event)
 
     async def one(i: int) -> None:
-        nonlocal failures
         caller = f"{prefix}{i:07d}"
         async with slots:
             future = asyncio.get_running_loop().create_future()
@@ -124,12 +123,12 @@ async def place_calls(ami, events: asyncio.Queue, calls: int, concurrency: int, 
                 await ami.originate_local("12345", "hotline-decide-only", "caller-sim", caller,
                                           {"SIM_HOLD": "10", "HOTLINE_AGI_URL": agi_url})
                 event = await asyncio.wait_for(future, 30)
-            except Exception:
-                failures += 1
+            except Exception as exc:
+                failures[type(exc).__name__] += 1
                 pending.pop(caller, None)
                 return
             if event.get("Status") != "SUCCESS" or event.get("Action") != "queue":
-                failures += 1
+                failures[f"{event.get('Event')} {event.get('Status') or event.get('Reason')} {event.get('Action')}"] += 1
             else:
                 turns.append(float(event["AgiSeconds"]))
 
@@ -201,7 +200,9 @@ def main() -> None:
     ours, fork = runs
     print(f"\nratio ours / fork-per-call: {(ours.calls / ours.seconds) / (fork.calls / fork.seconds):.1f}x calls/s, "
           f"p50 turn {statistics.median(fork.turns or [0]) / max(statistics.median(ours.turns or [1]), 1e-9):.1f}x faster")
-    print(json.dumps({r.name: {"calls_per_s": round(r.calls / r.seconds, 1), "failures": r.failures} for r in runs}))
+    for run in runs:
+        if run.failures:
+            print(f"failures of {run.name}: {dict(run.failures)}")
 
 
 if __name__ == "__main__":
