@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     agi_workers: int = 256
     agi_header_timeout: float = 2.0
     ivr_budget_seconds: int = 45
+    barred_list_max_age_seconds: float = 5.0
     ivr_flow_file: Path = REPO_ROOT / "ivr" / "flows" / "default.yaml"
 
     default_queue: str = "hotline-general"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+import threading
+import time
+from datetime import UTC, datetime
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from storage.tables import BarredCallerRow
 
@@ -33,3 +36,40 @@ def is_barred(session: Session, number: str, at: datetime) -> bool:
             )
         )
     )
+
+
+def barred_numbers(session: Session, at: datetime) -> frozenset[str]:
+    """Every number under a bar at `at`."""
+    return frozenset(
+        session.scalars(
+            select(BarredCallerRow.number).where(BarredCallerRow.barred_from <= at, BarredCallerRow.barred_until > at)
+        )
+    )
+
+
+class BarredCallerSnapshot:
+    """The numbers barred now, for the IVR's per-call check: read from memory, reloaded from the
+    database at most every `max_age` seconds by whichever call finds it stale (others keep using the
+    old list meanwhile). If a reload fails, the last list stays in force and the error is raised to
+    that one caller's check, which fails open."""
+
+    def __init__(self, sessions: sessionmaker[Session], max_age: float = 5.0):
+        self._sessions = sessions
+        self._max_age = max_age
+        self._numbers: frozenset[str] | None = None
+        self._loaded_at = -math.inf
+        self._reloading = threading.Lock()
+
+    def _reload(self) -> None:
+        self._loaded_at = time.monotonic()  # also after a failure: the next try waits max_age
+        with self._sessions() as session:
+            self._numbers = barred_numbers(session, datetime.now(UTC))
+
+    def __contains__(self, number: str) -> bool:
+        stale = time.monotonic() - self._loaded_at > self._max_age
+        if stale and self._reloading.acquire(blocking=self._numbers is None):
+            try:
+                self._reload()
+            finally:
+                self._reloading.release()
+        return self._numbers is not None and number in self._numbers
