@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,7 @@ def cmd_up(_: argparse.Namespace) -> None:
 
     settings = _settings()
     upgrade_database(settings.database_url)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop Asterisk on SIGTERM too
     subprocess.run([str(ASTERISK_SCRIPT), "start"], check=True)
     print(_how_to_call(settings), flush=True)
     try:
@@ -164,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     return args.func(args) or 0
 
