@@ -70,7 +70,9 @@ def forking_agi_server(port: int, stop: threading.Event) -> None:
             children = [c for c in children if c.poll() is None]
             continue
         with conn:
-            children.append(subprocess.Popen([sys.executable, script], stdin=conn.fileno(), env=env))
+            children.append(
+                subprocess.Popen([sys.executable, script], stdin=conn.fileno(), env=env, stderr=subprocess.DEVNULL)
+            )
     listener.close()
     for child in children:
         child.wait()
@@ -121,8 +123,8 @@ async def place_calls(ami, events: asyncio.Queue, calls: int, concurrency: int, 
             pending[caller] = future
             try:
                 await ami.originate_local("12345", "hotline-decide-only", "caller-sim", caller,
-                                          {"SIM_HOLD": "10", "HOTLINE_AGI_URL": agi_url})
-                event = await asyncio.wait_for(future, 30)
+                                          {"SIM_HOLD": "120", "HOTLINE_AGI_URL": agi_url})
+                event = await asyncio.wait_for(future, 120)
             except Exception as exc:
                 failures[type(exc).__name__] += 1
                 pending.pop(caller, None)

@@ -63,7 +63,9 @@ async def run_system(settings: Settings) -> None:
         return {"asterisk": ami.logged_in.is_set(), "database": database, "agi": agi_thread.is_alive()}
 
     api = uvicorn.Server(
-        uvicorn.Config(create_app(health), host=settings.bind_host, port=settings.api_port, log_level="warning")
+        uvicorn.Config(
+            create_app(health), host=settings.bind_host, port=settings.api_port, log_level="warning", lifespan="off"
+        )
     )
     try:
         await api.serve()
