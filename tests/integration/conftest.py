@@ -26,7 +26,7 @@ from storage.migrate import upgrade_database
 from telephony.ami import AmiClient, AmiError
 from telephony.call_events import CallRecorder
 from tests.integration.events import EventLog, is_event
-from tests.integration.sip_peers import sipp_binary
+from tests.integration.sip_peers import Softphone, sipp_binary
 
 ASTERISK = REPO_ROOT / "scripts" / "asterisk.sh"
 POSTGRES_ADMIN_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -112,6 +112,10 @@ class Hotline:
     @property
     def sip_address(self) -> str:
         return f"127.0.0.1:{self.settings.sip_port}"
+
+    def softphone(self, extension: str, port: int, calls: int = 1) -> Softphone:
+        """A SIPp softphone registered as `extension`, answering on `port`."""
+        return Softphone(extension, self.settings.sip_password(extension), port, self.sip_address, calls)
 
     def new_caller(self) -> str:
         return f"1390000{next(self._callers):04d}"

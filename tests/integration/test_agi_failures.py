@@ -17,13 +17,9 @@ import pytest
 
 from tests.integration.conftest import Hotline
 from tests.integration.events import is_event
-from tests.integration.sip_peers import Softphone
 
 pytestmark = pytest.mark.integration
 
-
-def softphone(hotline: Hotline, extension: str, port: int, calls: int = 1) -> Softphone:
-    return Softphone(extension, hotline.settings.sip_password(extension), port, hotline.sip_address, calls)
 
 
 def unused_tcp_port() -> int:
@@ -71,7 +67,7 @@ async def assert_reaches_agent(hotline: Hotline, uniqueid: str, extension: str, 
 
 
 async def test_agi_server_down_call_goes_to_default_queue(hotline: Hotline, port: int) -> None:
-    with softphone(hotline, "8003", port):
+    with hotline.softphone("8003", port):
         uniqueid, _ = await hotline.call(
             hotline.new_caller(), hold_seconds=6, HOTLINE_AGI_URL=f"agi://127.0.0.1:{unused_tcp_port()}"
         )
@@ -84,7 +80,7 @@ async def test_agi_server_down_call_goes_to_default_queue(hotline: Hotline, port
 
 @pytest.mark.parametrize("behaviour", ["stall", "nonsense"])
 async def test_stalled_or_nonsensical_agi_still_queues_the_call(hotline: Hotline, port: int, behaviour: str) -> None:
-    with softphone(hotline, "8004", port), misbehaving_agi(behaviour) as agi_port:
+    with hotline.softphone("8004", port), misbehaving_agi(behaviour) as agi_port:
         uniqueid, _ = await hotline.call(
             hotline.new_caller(), hold_seconds=10,
             HOTLINE_AGI_URL=f"agi://127.0.0.1:{agi_port}", HOTLINE_IVR_BUDGET="3",
@@ -109,7 +105,7 @@ async def test_agi_server_killed_mid_call_and_stopped(hotline: Hotline, port: in
                 if probe.connect_ex(("127.0.0.1", agi_port)) == 0:
                     break
             await asyncio.sleep(0.1)
-        with softphone(hotline, "8005", port, calls=2):
+        with hotline.softphone("8005", port, calls=2):
             url = f"agi://127.0.0.1:{agi_port}"
             in_progress, _ = await hotline.call(hotline.new_caller(), hold_seconds=10, HOTLINE_AGI_URL=url)
             await hotline.events.wait_for(

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from storage.barred_callers import bar_caller
 from tests.integration.conftest import TRUNK_PORTS, Hotline
 from tests.integration.events import is_event
-from tests.integration.sip_peers import Softphone, Trunk, carrier_call
+from tests.integration.sip_peers import Trunk, carrier_call
 
 pytestmark = pytest.mark.integration
 
 DEFAULT_PATH = "greeting>emergency_notice>barred_check>general"
 
 
-def softphone(hotline: Hotline, extension: str, port: int, calls: int = 1) -> Softphone:
-    return Softphone(extension, hotline.settings.sip_password(extension), port, hotline.sip_address, calls)
-
 
 async def test_local_call_reaches_agent_and_is_recorded(hotline: Hotline, port: int) -> None:
     caller = hotline.new_caller()
-    with softphone(hotline, "8001", port) as agent:
+    with hotline.softphone("8001", port) as agent:
         uniqueid, _ = await hotline.call(caller, hold_seconds=16)
         connect = await hotline.events.wait_for(is_event("AgentConnect", Uniqueid=uniqueid), timeout=30)
         records = await hotline.record(uniqueid)
@@ -42,7 +41,7 @@ async def test_local_call_reaches_agent_and_is_recorded(hotline: Hotline, port: 
 
 async def test_carrier_sip_call_reaches_queue_and_agent(hotline: Hotline, port: int) -> None:
     since = hotline.events.mark()
-    with softphone(hotline, "8002", port) as agent:
+    with hotline.softphone("8002", port) as agent:
         sipp = carrier_call(hotline.sip_address, "13912345678", hold_ms=16000, port=port + 5)
         start = await hotline.events.wait_for(
             is_event("UserEvent", UserEvent="HotlineCallStart", Caller="13912345678"), timeout=10, since=since
@@ -97,10 +96,6 @@ async def test_key_0_hands_the_caller_to_police_110(hotline: Hotline) -> None:
 
 
 async def test_barred_caller_hears_notice_and_is_refused(hotline: Hotline) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from storage.barred_callers import bar_caller
-
     caller = hotline.new_caller()
     now = datetime.now(UTC)
     with hotline.databases["sqlite"].begin() as session:
