@@ -1,19 +1,26 @@
-"""The agent and admin HTTP API. So far: health, reflecting Asterisk, database and FastAGI."""
+"""The agent and admin HTTP API under /api/v1."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from agent_api.context import ApiContext
+from agent_api.routes import auth, barred_callers
 
-def create_app(health: Callable[[], dict[str, bool]]) -> FastAPI:
-    app = FastAPI(title="hotline12345 agent API", version="0.1.0")
+DESCRIPTION = """hotline12345's API for agent desktops, supervisors, admins and department users.
+Every route needs a bearer token from `POST /api/v1/auth/login`, except health."""
 
-    @app.get("/api/v1/health", summary="Whether Asterisk (AMI), the database and FastAGI are up")
+
+def create_app(ctx: ApiContext) -> FastAPI:
+    app = FastAPI(title="hotline12345 API", version="0.2.0", description=DESCRIPTION)
+    app.state.context = ctx
+    for module in (auth, barred_callers):
+        app.include_router(module.router)
+
+    @app.get("/api/v1/health", tags=["health"], summary="Whether Asterisk (AMI), the database and FastAGI are up")
     def get_health() -> JSONResponse:
-        parts = health()
+        parts = ctx.health()
         return JSONResponse({"ok": all(parts.values()), **parts}, status_code=200 if all(parts.values()) else 503)
 
     return app

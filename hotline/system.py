@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent_api.app import create_app
+from agent_api.context import ApiContext
 from agi.server import FastAGIServer
 from domain.calls import CallRecord
 from hotline.call_session import build_call_session
@@ -64,7 +65,7 @@ async def run_system(settings: Settings) -> None:
 
     api = uvicorn.Server(
         uvicorn.Config(
-            create_app(health), host=settings.bind_host, port=settings.api_port, log_level="warning", lifespan="off"
+            create_app(ApiContext(sessions=sessions, health=health)), host=settings.bind_host, port=settings.api_port, log_level="warning", lifespan="off"
         )
     )
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 import threading
 import time
 from datetime import UTC, datetime
@@ -13,14 +14,24 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.tables import BarredCallerRow
 
 
+@dataclass(frozen=True)
+class BarredCaller:
+    number: str
+    reason: str
+    barred_from: datetime
+    barred_until: datetime
+    decided_by: str
+
+
 def bar_caller(
     session: Session, number: str, reason: str, decided_by: str, barred_from: datetime, barred_until: datetime
-) -> None:
+) -> BarredCaller:
     session.add(
         BarredCallerRow(
             number=number, reason=reason, decided_by=decided_by, barred_from=barred_from, barred_until=barred_until
         )
     )
+    return BarredCaller(number, reason, barred_from, barred_until, decided_by)
 
 
 def is_barred(session: Session, number: str, at: datetime) -> bool:
@@ -73,3 +84,12 @@ class BarredCallerSnapshot:
             finally:
                 self._reloading.release()
         return self._numbers is not None and number in self._numbers
+
+
+def list_barred(session: Session, at: datetime) -> list[BarredCaller]:
+    rows = session.scalars(
+        select(BarredCallerRow)
+        .where(BarredCallerRow.barred_from <= at, BarredCallerRow.barred_until > at)
+        .order_by(BarredCallerRow.barred_until.desc())
+    )
+    return [BarredCaller(r.number, r.reason, r.barred_from, r.barred_until, r.decided_by) for r in rows]

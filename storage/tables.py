@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, Dialect, Float, Integer, MetaData, String, Text, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -80,3 +94,57 @@ class BarredCallerRow(Base):
     barred_until: Mapped[datetime]
     decided_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class UserRow(Base):
+    """A person who signs in to the API: agent, supervisor, admin, or a department's user."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    display_name: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ApiTokenRow(Base):
+    """A bearer token, stored as its SHA-256 so a database leak gives no working token."""
+
+    __tablename__ = "api_tokens"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class DepartmentRow(Base):
+    """A member unit of the dispatch network: level 2 (departments, districts, utilities) or
+    level 3 (streets, sub-units) under a level-2 parent."""
+
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    duties: Mapped[str] = mapped_column(Text)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"), index=True)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    level: Mapped[int] = mapped_column(Integer)
+
+
+class KnowledgeEntryRow(Base):
+    __tablename__ = "knowledge_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question: Mapped[str] = mapped_column(String(500))
+    answer: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    department_code: Mapped[str | None] = mapped_column(String(32))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime]

@@ -1,4 +1,4 @@
-"""Storage tests run on SQLite and PostgreSQL, each migrated once per session; every test runs
+"""Database fixtures for storage and API tests: SQLite and PostgreSQL, each migrated once per session; every test runs
 in a transaction that is rolled back at the end."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -57,10 +57,16 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    """SQLAlchemy's "join a session into an external transaction" recipe."""
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that is rolled back after the test."""
     with engine.connect() as connection:
         transaction = connection.begin()
-        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
-            yield session
+        yield connection
         transaction.rollback()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """SQLAlchemy's "join a session into an external transaction" recipe."""
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        yield session

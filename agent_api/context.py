@@ -1,0 +1,57 @@
+"""What the API's routes need, built by the composition root and kept on app.state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from storage.users import User, user_for_token
+
+
+
+@dataclass
+class ApiContext:
+    sessions: Callable[[], Session]
+    health: Callable[[], dict[str, bool]]
+    token_lifetime: timedelta = timedelta(hours=12)
+    services: dict[str, object] = field(default_factory=dict)
+
+
+def context(request: Request) -> ApiContext:
+    return request.app.state.context
+
+
+def db(ctx: ApiContext = Depends(context)) -> Iterator[Session]:
+    """One transaction per request: committed if the route returns, rolled back if it raises."""
+    with ctx.sessions() as session, session.begin():
+        yield session
+
+
+bearer = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth/login")
+
+
+def current_user(
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer), session: Session = Depends(db)
+) -> User:
+    if credentials is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first: Authorization: Bearer <token>")
+    user = user_for_token(session, credentials.credentials, datetime.now(UTC))
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "token unknown or expired: sign in again")
+    return user
+
+
+def require(*roles: str) -> Callable[..., User]:
+    """A dependency admitting only users with one of `roles`."""
+
+    def check(user: User = Depends(current_user)) -> User:
+        if user.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role} may not do this; needs {' or '.join(roles)}")
+        return user
+
+    return check
