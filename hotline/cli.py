@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import signal
 import subprocess
@@ -122,6 +123,25 @@ def cmd_bar(args: argparse.Namespace) -> None:
     print(f"{args.number} barred from 12345 for {args.days} days")
 
 
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from agent_api.passwords import hash_password
+    from storage.database import make_engine, make_session_factory
+    from storage.users import create_user
+
+    if args.role == "department" and not args.unit:
+        print("a department user needs --unit (the department's code)", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+    if len(password) < 8:
+        print("the password needs at least 8 characters", file=sys.stderr)
+        return 2
+    settings = _settings()
+    with make_session_factory(make_engine(settings.database_url)).begin() as session:
+        create_user(session, args.username, hash_password(password), args.role, args.name or args.username, args.unit)
+    print(f"user {args.username} ({args.role}) created")
+    return 0
+
+
 def cmd_calls(args: argparse.Namespace) -> None:
     from storage.call_records import list_call_records
     from storage.database import make_engine, make_session_factory
@@ -158,6 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", required=True, help="who decided")
     p.add_argument("--days", type=int, default=30)
     p.set_defaults(func=cmd_bar)
+    user = sub.add_parser("user", help="API users").add_subparsers(dest="user_command", required=True)
+    p = user.add_parser("add", help="create a user (asks for the password)")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=["agent", "supervisor", "admin", "department"])
+    p.add_argument("--unit", help="department code, for department users")
+    p.add_argument("--name", help="display name")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=cmd_user_add)
     p = sub.add_parser("calls", help="list recent call records")
     p.add_argument("--limit", type=int, default=20)
     p.set_defaults(func=cmd_calls)
