@@ -10,8 +10,22 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from agent_api.services import Lazy
+from knowledge.index import KnowledgeIndex
+from routing.departments import DepartmentTree
+from routing.triage import Triage
+from storage.departments import list_departments
+from storage.knowledge import all_entries
 from storage.users import User, user_for_token
 
+
+
+def _build_triage(session: Session) -> Triage:
+    return Triage(DepartmentTree(list_departments(session)))
+
+
+def _build_knowledge_index(session: Session) -> KnowledgeIndex:
+    return KnowledgeIndex(all_entries(session))
 
 
 @dataclass
@@ -19,7 +33,8 @@ class ApiContext:
     sessions: Callable[[], Session]
     health: Callable[[], dict[str, bool]]
     token_lifetime: timedelta = timedelta(hours=12)
-    services: dict[str, object] = field(default_factory=dict)
+    triage: Lazy[Triage] = field(default_factory=lambda: Lazy(_build_triage))
+    knowledge: Lazy[KnowledgeIndex] = field(default_factory=lambda: Lazy(_build_knowledge_index))
 
 
 def context(request: Request) -> ApiContext:

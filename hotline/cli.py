@@ -142,6 +142,29 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_triage(args: argparse.Namespace) -> int:
+    import json
+
+    from routing.departments import InvalidDepartments
+    from routing.triage import triage_report
+
+    try:
+        report = triage_report(Path(args.departments), args.text)
+    except InvalidDepartments as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"cannot read {args.departments}: {exc.strerror}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(f"type {report['type']}, urgent {report['urgent']}")
+        for dept in report["departments"]:
+            print(f"  {dept['code']:<12} {dept['score']:6.1f}  {' '.join(dept['matched'])}")
+    return 0
+
+
 def cmd_calls(args: argparse.Namespace) -> None:
     from storage.call_records import list_call_records
     from storage.database import make_engine, make_session_factory
@@ -178,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", required=True, help="who decided")
     p.add_argument("--days", type=int, default=30)
     p.set_defaults(func=cmd_bar)
+    p = sub.add_parser("triage", help="request type, urgency and ranked departments for a request text")
+    p.add_argument("--departments", required=True, help="department JSON file")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("text")
+    p.set_defaults(func=cmd_triage)
     user = sub.add_parser("user", help="API users").add_subparsers(dest="user_command", required=True)
     p = user.add_parser("add", help="create a user (asks for the password)")
     p.add_argument("username")

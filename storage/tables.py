@@ -148,3 +148,62 @@ class KnowledgeEntryRow(Base):
     valid_to: Mapped[date | None] = mapped_column(Date)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime]
+
+
+class TicketRow(Base):
+    """A work order (工单). `state` holds the whole domain ticket; the columns beside it are
+    projections of it for lookups, lists and reports, written in the same transaction."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    request_type: Mapped[str] = mapped_column(String(16), index=True)
+    urgent: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str] = mapped_column(String(16))
+    caller_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    district: Mapped[str | None] = mapped_column(String(64))
+    street: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    deadline_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    satisfaction: Mapped[str | None] = mapped_column(String(24))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TicketUnitRow(Base):
+    """Which units a ticket has been dispatched to (any level), for department users' views."""
+
+    __tablename__ = "ticket_units"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+
+
+class TicketAuditRow(Base):
+    """Append-only trail of every change to a ticket: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "ticket_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_number: Mapped[str] = mapped_column(String(16), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class TicketSequenceRow(Base):
+    """Last ticket sequence number used on each day (ticket numbers are date + sequence)."""
+
+    __tablename__ = "ticket_sequences"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,134 @@
+"""The knowledge base: agents search it while the caller waits; supervisors and admins keep it."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from agent_api.context import ApiContext, context, db, require
+from knowledge.entries import InvalidEntry, KnowledgeEntry, validate_entry
+from knowledge.importer import ImportErrors, parse_csv, parse_json
+from storage.knowledge import add_entries, get_entry, update_entry
+from storage.users import User
+
+router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge base"])
+EDITORS = ("supervisor", "admin")
+
+
+class EntryIn(BaseModel):
+    question: str = Field(examples=["住房公积金提取需要哪些材料？"])
+    answer: str = Field(examples=["携带身份证、银行卡及购房合同到公积金中心任一网点办理，也可在“i公积金”小程序线上办理。"])
+    keywords: list[str] = Field(default=[], examples=[["公积金", "提取"]])
+    department_code: str | None = Field(default=None, examples=["gjj"])
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class EntryOut(EntryIn):
+    id: int
+    retired: bool
+
+
+class HitOut(BaseModel):
+    entry: EntryOut
+    score: float
+    matched: list[str]
+
+
+def _out(entry: KnowledgeEntry) -> EntryOut:
+    return EntryOut(**{**dataclasses.asdict(entry), "keywords": list(entry.keywords)})
+
+
+def _entry(body: EntryIn, entry_id: int | None = None, retired: bool = False) -> KnowledgeEntry:
+    entry = KnowledgeEntry(
+        id=entry_id, question=body.question, answer=body.answer, keywords=tuple(body.keywords),
+        department_code=body.department_code, valid_from=body.valid_from, valid_to=body.valid_to, retired=retired,
+    )
+    try:
+        validate_entry(entry)
+    except InvalidEntry as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+    return entry
+
+
+@router.get("/search", summary="Ranked entries for the keywords an agent types")
+def search(
+    q: str = Query(min_length=1, max_length=200, examples=["公积金 提取"]),
+    limit: int = Query(default=10, ge=1, le=50),
+    _: User = Depends(require("agent", "supervisor", "admin", "department")),
+    session: Session = Depends(db),
+    ctx: ApiContext = Depends(context),
+) -> list[HitOut]:
+    hits = ctx.knowledge.get(session).search(q, date.today(), limit=limit)
+    return [HitOut(entry=_out(get_entry(session, h.entry_id)), score=h.score, matched=list(h.matched)) for h in hits]
+
+
+@router.post("", status_code=201, summary="Add an entry")
+def create(
+    body: EntryIn, _: User = Depends(require(*EDITORS)), session: Session = Depends(db), ctx: ApiContext = Depends(context)
+) -> EntryOut:
+    index = ctx.knowledge.get(session)  # built before the insert, so it does not contain the entry yet
+    (entry,) = add_entries(session, [_entry(body)])
+    index.add(entry)
+    return _out(entry)
+
+
+@router.get("/{entry_id}", summary="One entry")
+def read(
+    entry_id: int, _: User = Depends(require("agent", "supervisor", "admin", "department")), session: Session = Depends(db)
+) -> EntryOut:
+    entry = get_entry(session, entry_id)
+    if entry is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no knowledge entry {entry_id}")
+    return _out(entry)
+
+
+def _replace(session: Session, ctx: ApiContext, entry: KnowledgeEntry) -> EntryOut:
+    stored = update_entry(session, entry)
+    if stored is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no knowledge entry {entry.id}")
+    index = ctx.knowledge.get(session)
+    index.remove(stored.id)
+    index.add(stored)
+    return _out(stored)
+
+
+@router.put("/{entry_id}", summary="Edit an entry")
+def edit(
+    entry_id: int, body: EntryIn, _: User = Depends(require(*EDITORS)),
+    session: Session = Depends(db), ctx: ApiContext = Depends(context),
+) -> EntryOut:
+    return _replace(session, ctx, _entry(body, entry_id))
+
+
+@router.post("/{entry_id}/retire", summary="Retire an entry: kept on record, no longer found")
+def retire(
+    entry_id: int, _: User = Depends(require(*EDITORS)), session: Session = Depends(db), ctx: ApiContext = Depends(context)
+) -> EntryOut:
+    entry = get_entry(session, entry_id)
+    if entry is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no knowledge entry {entry_id}")
+    return _replace(session, ctx, dataclasses.replace(entry, retired=True))
+
+
+@router.post("/import", status_code=201, summary="Import entries from JSON (a list) or CSV text")
+def import_entries(
+    body: str = Body(media_type="text/plain", examples=["question,answer,keywords,department,valid_from,valid_to\n..."]),
+    format: str = Query(pattern="^(json|csv)$"),
+    _: User = Depends(require(*EDITORS)),
+    session: Session = Depends(db),
+    ctx: ApiContext = Depends(context),
+) -> dict[str, int]:
+    try:
+        entries = parse_json(body) if format == "json" else parse_csv(body)
+    except ImportErrors as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.errors) from None
+    index = ctx.knowledge.get(session)  # built before the insert, so it does not contain the entries yet
+    stored = add_entries(session, entries)
+    for entry in stored:
+        index.add(entry)
+    return {"imported": len(stored)}

@@ -1,0 +1,214 @@
+"""Work orders (工单): intake, dispatch by responsibility, handling, reply, return visit — every
+change through the domain's rules, stored with its audit entry in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, TypeAdapter
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from agent_api.context import db, require
+from domain.privacy import caller_view
+from domain.sla import CalendarOutOfRange, SlaPolicy, deadline_for
+from domain.tickets import (
+    Action,
+    Actor,
+    AuditEntry,
+    Channel,
+    Command,
+    Forbidden,
+    IllegalTransition,
+    InvalidCommand,
+    MissingReplyParts,
+    NotAcceptedReason,
+    Reply,
+    RequestType,
+    Role,
+    Satisfaction,
+    Ticket,
+    TicketStatus,
+    SHANGHAI,
+    apply,
+    public_progress,
+)
+from routing.departments import DepartmentTree
+from storage.departments import list_departments
+from storage.tickets import (
+    audit_trail,
+    insert_ticket,
+    list_tickets,
+    load_ticket,
+    next_ticket_number,
+    save_change,
+    ticket_units,
+)
+from storage.users import User
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1", tags=["tickets"])
+STAFF = ("agent", "supervisor", "department")
+POLICY = SlaPolicy()
+_ticket_json = TypeAdapter(Ticket)
+
+
+class TicketIn(BaseModel):
+    request_type: RequestType = Field(examples=["complaint"])
+    channel: Channel = Channel.PHONE
+    content: str = Field(min_length=2, max_length=10000, examples=["小区楼下烧烤店每晚油烟扰民，营业到凌晨两点。"])
+    urgent: bool = False
+    caller_number: str | None = Field(default=None, pattern=r"^\+?[0-9]{3,20}$", examples=["13800138000"])
+    caller_name: str | None = Field(default=None, max_length=64, examples=["王女士"])
+    confidential: bool = False
+    district: str | None = Field(default=None, max_length=64, examples=["鼓楼区"])
+    street: str | None = Field(default=None, max_length=64, examples=["东街街道"])
+    address: str | None = Field(default=None, max_length=256, examples=["东街88号"])
+    call_uniqueid: str | None = Field(default=None, max_length=64)
+
+
+class ReplyIn(BaseModel):
+    response: str = ""
+    handling_unit: str = ""
+    handled_at: datetime | None = None
+    method: str = ""
+    process: str = ""
+    result: str = ""
+    finished: bool = True
+    reason: str = ""
+    progress: str = ""
+    next_steps: str = ""
+
+
+class CommandIn(BaseModel):
+    """An action on a ticket; which fields it needs depends on the action (see the 409/422 replies)."""
+
+    action: Action = Field(examples=["dispatch"])
+    not_accepted_reason: NotAcceptedReason | None = None
+    answer: str | None = None
+    unit_code: str | None = Field(default=None, examples=["zjj"])
+    level: int = Field(default=2, ge=2, le=3)
+    parent_unit_code: str | None = None
+    reason: str | None = None
+    reply: ReplyIn | None = None
+    satisfaction: Satisfaction | None = None
+    unit_at_fault: bool | None = None
+    days: int | None = Field(default=None, ge=1, le=60)
+    master_number: str | None = None
+    note: str = Field(default="", max_length=2000)
+
+    def command(self) -> Command:
+        data = self.model_dump(exclude={"action", "reply"})
+        reply = Reply(**self.reply.model_dump()) if self.reply else None
+        return Command(self.action, reply=reply, **data)
+
+
+def _actor(user: User) -> Actor:
+    return Actor(user.username, Role(user.role), user.unit_code)
+
+
+def _deadline(ticket: Ticket) -> datetime | None:
+    try:
+        return deadline_for(ticket.request_type, ticket.urgent, ticket.created_at, POLICY, ticket.extension_days).close_by
+    except CalendarOutOfRange as exc:
+        log.warning("ticket %s has no deadline yet: %s", ticket.number, exc)
+        return None
+
+
+def _view(ticket: Ticket, user: User) -> dict:
+    data = _ticket_json.dump_python(ticket, mode="json")
+    caller = caller_view(ticket, Role(user.role))
+    data.update(caller_name=caller.name, caller_number=caller.number)
+    deadline = _deadline(ticket)
+    data["deadline_at"] = deadline.isoformat() if deadline else None
+    return data
+
+
+def _visible(session: Session, ticket: Ticket | None, number: str, user: User) -> Ticket:
+    """The ticket, if this user may see it: department users only their own unit's (404 otherwise,
+    so other units' ticket numbers are not revealed)."""
+    if ticket is None or (user.role == "department" and user.unit_code not in ticket_units(session, number)):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {number}")
+    return ticket
+
+
+@router.post("/tickets", status_code=201, summary="Record a request as a draft ticket")
+def create_ticket(body: TicketIn, user: User = Depends(require("agent", "supervisor")), session: Session = Depends(db)) -> dict:
+    now = datetime.now(UTC)
+    number = next_ticket_number(session, now.astimezone(SHANGHAI).date())
+    ticket = Ticket(number=number, created_at=now, **body.model_dump())
+    created = AuditEntry(number, now, user.username, Role(user.role), "create", None, ticket.status, "")
+    insert_ticket(session, ticket, created, _deadline(ticket))
+    return _view(ticket, user)
+
+
+@router.get("/tickets", summary="Tickets, newest first; department users see their unit's only")
+def get_tickets(
+    status_: TicketStatus | None = Query(default=None, alias="status"),
+    limit: int = Query(default=50, ge=1, le=500),
+    user: User = Depends(require(*STAFF, "admin")),
+    session: Session = Depends(db),
+) -> list[dict]:
+    unit = user.unit_code if user.role == "department" else None
+    return [_view(t, user) for t in list_tickets(session, str(status_) if status_ else None, unit, limit)]
+
+
+@router.get("/tickets/{number}", summary="One ticket")
+def get_ticket(number: str, user: User = Depends(require(*STAFF, "admin")), session: Session = Depends(db)) -> dict:
+    return _view(_visible(session, load_ticket(session, number), number, user), user)
+
+
+@router.get("/tickets/{number}/audit", summary="The ticket's append-only audit trail")
+def get_audit(number: str, user: User = Depends(require(*STAFF, "admin")), session: Session = Depends(db)) -> list[dict]:
+    _visible(session, load_ticket(session, number), number, user)
+    return [
+        {"at": r.at.isoformat(), "actor": r.actor, "role": r.role, "action": r.action,
+         "from": r.from_status, "to": r.to_status, "note": r.note}
+        for r in audit_trail(session, number)
+    ]
+
+
+@router.post(
+    "/tickets/{number}/actions",
+    summary="Apply an action (accept, dispatch, sign, reply, visit, close, …)",
+    responses={
+        409: {"description": "the action is not allowed in this status; lists the allowed ones"},
+        422: {"description": "data the action needs is missing; a reply names its missing parts"},
+    },
+)
+def act(number: str, body: CommandIn, user: User = Depends(require(*STAFF)), session: Session = Depends(db)) -> dict:
+    ticket = _visible(session, load_ticket(session, number), number, user)
+    tree = DepartmentTree(list_departments(session))
+    if body.action in (Action.DISPATCH, Action.REDISPATCH, Action.PASS_DOWN) and body.unit_code:
+        if tree.get(body.unit_code) is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no department {body.unit_code}")
+    try:
+        changed, entry = apply(ticket, body.command(), _actor(user), datetime.now(UTC), is_subunit=tree.is_subunit)
+    except IllegalTransition as exc:
+        return JSONResponse({"detail": str(exc), "allowed_actions": exc.allowed_actions}, status_code=409)
+    except Forbidden as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, exc.reason) from None
+    except MissingReplyParts as exc:
+        return JSONResponse({"detail": str(exc), "missing": exc.missing}, status_code=422)
+    except InvalidCommand as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+    try:
+        save_change(session, changed, entry, _deadline(changed))
+    except StaleDataError:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"ticket {number} changed meanwhile: reload and retry") from None
+    return _view(changed, user)
+
+
+@router.get("/public/progress", tags=["public"], summary="Progress of a ticket, for the caller (no sign-in)")
+def progress(
+    number: str = Query(pattern=r"^[0-9]{13}$", examples=["2026112100001"]),
+    phone: str = Query(pattern=r"^\+?[0-9]{3,20}$", examples=["13800138000"]),
+    session: Session = Depends(db),
+) -> dict:
+    ticket = load_ticket(session, number)
+    if ticket is None or ticket.caller_number != phone:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no ticket with this number for this phone number")
+    return public_progress(ticket)

@@ -1,0 +1,32 @@
+"""What each role may see of a caller: departments do not learn who a confidential caller is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.tickets import Role, Ticket
+
+CONFIDENTIAL_NAME = "保密"
+
+
+def mask_number(number: str) -> str:
+    """"13800138000" -> "138****8000"; numbers shorter than 11 digits keep only their last 2."""
+    number = number.strip()
+    if len(number) >= 11:
+        return number[:3] + "*" * (len(number) - 7) + number[-4:]
+    return "*" * max(len(number) - 2, 0) + number[-2:]
+
+
+@dataclass(frozen=True, slots=True)
+class CallerView:
+    name: str | None
+    number: str | None
+    confidential: bool
+
+
+def caller_view(ticket: Ticket, role: Role) -> CallerView:
+    """Departments see "保密" and no number for confidential callers (the centre relays any
+    contact); agents, supervisors and admins see everything."""
+    if role is Role.DEPARTMENT and ticket.confidential:
+        return CallerView(CONFIDENTIAL_NAME, None, True)
+    return CallerView(ticket.caller_name, ticket.caller_number, ticket.confidential)

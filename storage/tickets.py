@@ -1,0 +1,130 @@
+"""Tickets as stored: the domain ticket whole (JSON) plus projections for lookups and reports,
+the units it went to, and its append-only audit trail — all written in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import TypeAdapter
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
+
+from domain.kpis import TicketFacts
+from domain.tickets import AuditEntry, Ticket, TicketStatus, ticket_number
+from storage.tables import TicketAuditRow, TicketRow, TicketUnitRow
+
+_codec = TypeAdapter(Ticket)
+CLOSING_STATUSES = frozenset({TicketStatus.CLOSED, TicketStatus.ANSWERED_ON_SPOT})
+
+
+def next_ticket_number(session: Session, day: date) -> str:
+    """Date + the day's next sequence; atomic on both backends (INSERT … ON CONFLICT … RETURNING)."""
+    sequence = session.execute(
+        text(
+            "INSERT INTO ticket_sequences (day, last) VALUES (:day, 1) "
+            "ON CONFLICT (day) DO UPDATE SET last = ticket_sequences.last + 1 RETURNING last"
+        ),
+        {"day": day},
+    ).scalar_one()
+    return ticket_number(day, sequence)
+
+
+def _project(row: TicketRow, ticket: Ticket, deadline_at: datetime | None) -> None:
+    row.number, row.status, row.request_type = ticket.number, str(ticket.status), str(ticket.request_type)
+    row.urgent, row.channel, row.caller_number = ticket.urgent, str(ticket.channel), ticket.caller_number
+    row.district, row.street, row.created_at = ticket.district, ticket.street, ticket.created_at
+    row.deadline_at = deadline_at
+    row.satisfaction = str(ticket.satisfaction) if ticket.satisfaction else None
+    row.state = _codec.dump_python(ticket, mode="json")
+
+
+def _audit(session: Session, entry: AuditEntry) -> None:
+    session.add(
+        TicketAuditRow(
+            ticket_number=entry.ticket_number, at=entry.at, actor=entry.actor_id, role=str(entry.role),
+            action=str(entry.action), from_status=str(entry.from_status) if entry.from_status else None,
+            to_status=str(entry.to_status), note=entry.note or None,
+        )
+    )
+
+
+def insert_ticket(session: Session, ticket: Ticket, created: AuditEntry, deadline_at: datetime | None) -> None:
+    row = TicketRow()
+    _project(row, ticket, deadline_at)
+    session.add(row)
+    _audit(session, created)
+    session.flush()
+
+
+def _row(session: Session, number: str) -> TicketRow | None:
+    return session.scalar(select(TicketRow).where(TicketRow.number == number))
+
+
+def load_ticket(session: Session, number: str) -> Ticket | None:
+    row = _row(session, number)
+    return _codec.validate_python(row.state) if row else None
+
+
+def ticket_units(session: Session, number: str) -> set[str]:
+    return set(
+        session.scalars(
+            select(TicketUnitRow.unit_code).join(TicketRow, TicketRow.id == TicketUnitRow.ticket_id)
+            .where(TicketRow.number == number)
+        )
+    )
+
+
+def save_change(session: Session, ticket: Ticket, entry: AuditEntry, deadline_at: datetime | None) -> None:
+    """Stores the ticket after a command, with its audit entry. A concurrent change to the same
+    ticket makes the flush fail (optimistic version check) and the whole transaction roll back."""
+    row = _row(session, ticket.number)
+    if row is None:
+        raise LookupError(ticket.number)
+    _project(row, ticket, deadline_at)
+    if ticket.status in CLOSING_STATUSES and row.closed_at is None:
+        row.closed_at = entry.at
+    units = {leg.unit_code for leg in ticket.legs}
+    session.execute(delete(TicketUnitRow).where(TicketUnitRow.ticket_id == row.id))
+    session.add_all(TicketUnitRow(ticket_id=row.id, unit_code=unit) for unit in sorted(units))
+    _audit(session, entry)
+    session.flush()
+
+
+def list_tickets(
+    session: Session, status: str | None = None, unit_code: str | None = None, limit: int = 50
+) -> list[Ticket]:
+    query = select(TicketRow).order_by(TicketRow.created_at.desc(), TicketRow.id.desc()).limit(limit)
+    if status:
+        query = query.where(TicketRow.status == status)
+    if unit_code:
+        query = query.join(TicketUnitRow, TicketUnitRow.ticket_id == TicketRow.id).where(
+            TicketUnitRow.unit_code == unit_code
+        )
+    return [_codec.validate_python(row.state) for row in session.scalars(query)]
+
+
+def audit_trail(session: Session, number: str) -> list[TicketAuditRow]:
+    return list(
+        session.scalars(select(TicketAuditRow).where(TicketAuditRow.ticket_number == number).order_by(TicketAuditRow.id))
+    )
+
+
+def ticket_facts(
+    session: Session, start: datetime, end: datetime, unit_code: str | None = None, request_type: str | None = None
+) -> list[TicketFacts]:
+    """What reports need of the tickets created in [start, end)."""
+    query = select(TicketRow).where(TicketRow.created_at >= start, TicketRow.created_at < end)
+    if request_type:
+        query = query.where(TicketRow.request_type == request_type)
+    if unit_code:
+        query = query.join(TicketUnitRow, TicketUnitRow.ticket_id == TicketRow.id).where(
+            TicketUnitRow.unit_code == unit_code
+        )
+    facts = []
+    for row in session.scalars(query):
+        units = tuple(leg["unit_code"] for leg in row.state.get("legs", ()))
+        facts.append(
+            TicketFacts(row.number, row.request_type, row.status, row.district, row.street, units,
+                        row.created_at, row.deadline_at, row.closed_at, row.satisfaction)
+        )
+    return facts
