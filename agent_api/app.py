@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from agent_api.context import ApiContext
-from agent_api.routes import auth, barred_callers, departments, knowledge, tickets
+from agent_api.routes import auth, barred_callers, departments, knowledge, reports, tickets
 
 DESCRIPTION = """hotline12345's API for agent desktops, supervisors, admins and department users.
 Every route needs a bearer token from `POST /api/v1/auth/login`, except health."""
@@ -15,7 +15,7 @@ Every route needs a bearer token from `POST /api/v1/auth/login`, except health."
 def create_app(ctx: ApiContext) -> FastAPI:
     app = FastAPI(title="hotline12345 API", version="0.2.0", description=DESCRIPTION)
     app.state.context = ctx
-    for module in (auth, barred_callers, departments, knowledge, tickets):
+    for module in (auth, barred_callers, departments, knowledge, tickets, reports):
         app.include_router(module.router)
 
     @app.get("/api/v1/health", tags=["health"], summary="Whether Asterisk (AMI), the database and FastAGI are up")

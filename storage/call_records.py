@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, fields
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,3 +41,11 @@ def list_call_records(session: Session, limit: int = 100) -> list[CallRecord]:
 
 def _to_record(row: CallRecordRow) -> CallRecord:
     return CallRecord(**{name: getattr(row, name) for name in _FIELDS})
+
+
+def call_records_between(session: Session, start: datetime, end: datetime) -> list[CallRecord]:
+    """Calls that started in [start, end)."""
+    rows = session.scalars(
+        select(CallRecordRow).where(CallRecordRow.started_at >= start, CallRecordRow.started_at < end)
+    )
+    return [_to_record(row) for row in rows]

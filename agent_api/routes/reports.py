@@ -1,0 +1,56 @@
+"""Figures the centre reports: KPIs by period, department and type; the daily report (日报)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from sqlalchemy.orm import Session
+
+from agent_api.context import db, require
+from domain.kpis import call_kpis, daily_report, ticket_kpis
+from domain.sla import CalendarOutOfRange, working_days_between
+from domain.tickets import SHANGHAI, RequestType
+from storage.call_records import call_records_between
+from storage.tickets import ticket_facts
+from storage.users import User
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, SHANGHAI)
+
+
+@router.get("/kpis", summary="Ticket and call KPIs for [start, end] (Shanghai days), optionally one unit or type")
+def kpis(
+    start: date = Query(examples=["2026-11-01"]),
+    end: date = Query(examples=["2026-11-30"]),
+    unit: str | None = Query(default=None, description="department code"),
+    request_type: RequestType | None = Query(default=None, alias="type"),
+    _: User = Depends(require("supervisor", "admin")),
+    session: Session = Depends(db),
+) -> dict:
+    if end < start:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "end is before start")
+    since, until = _day_start(start), _day_start(end + timedelta(days=1))
+    facts = ticket_facts(session, since, until, unit, str(request_type) if request_type else None)
+    try:
+        tickets = ticket_kpis(facts, working_days_between)
+    except CalendarOutOfRange as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+    report: dict = {"start": start.isoformat(), "end": end.isoformat(), "unit": unit, "tickets": tickets}
+    if unit is None and request_type is None:
+        report["calls"] = call_kpis(call_records_between(session, since, until))
+    return report
+
+
+@router.get("/daily", summary="日报: volumes, top types and places, largest day-over-day rises")
+def daily(
+    day: date = Query(examples=["2026-11-21"]),
+    _: User = Depends(require("supervisor", "admin")),
+    session: Session = Depends(db),
+) -> dict:
+    today = ticket_facts(session, _day_start(day), _day_start(day + timedelta(days=1)))
+    yesterday = ticket_facts(session, _day_start(day - timedelta(days=1)), _day_start(day))
+    return daily_report(day, today, yesterday)
