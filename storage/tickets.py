@@ -128,3 +128,8 @@ def ticket_facts(
                         row.created_at, row.deadline_at, row.closed_at, row.satisfaction)
         )
     return facts
+
+
+def tickets_created_between(session: Session, start: datetime, end: datetime) -> list[Ticket]:
+    query = select(TicketRow).where(TicketRow.created_at >= start, TicketRow.created_at < end)
+    return [_codec.validate_python(row.state) for row in session.scalars(query)]

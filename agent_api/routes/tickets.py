@@ -4,7 +4,7 @@ change through the domain's rules, stored with its audit entry in one transactio
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
@@ -37,6 +37,7 @@ from domain.tickets import (
     public_progress,
 )
 from routing.departments import DepartmentTree
+from routing.duplicates import PriorRequest, duplicate_candidates
 from storage.departments import list_departments
 from storage.tickets import (
     audit_trail,
@@ -46,6 +47,7 @@ from storage.tickets import (
     next_ticket_number,
     save_change,
     ticket_units,
+    tickets_created_between,
 )
 from storage.users import User
 
@@ -200,6 +202,30 @@ def act(number: str, body: CommandIn, user: User = Depends(require(*STAFF)), ses
     except StaleDataError:
         raise HTTPException(status.HTTP_409_CONFLICT, f"ticket {number} changed meanwhile: reload and retry") from None
     return _view(changed, user)
+
+
+def _prior(ticket: Ticket) -> PriorRequest:
+    return PriorRequest(
+        number=ticket.number, caller_number=ticket.caller_number or "", district=ticket.district or "",
+        street=ticket.street or "", address=ticket.address or "", content=ticket.content, created_at=ticket.created_at,
+    )
+
+
+@router.get("/tickets/{number}/duplicates", summary="Earlier or later tickets from the same caller or place, alike in content")
+def get_duplicates(
+    number: str,
+    within_days: int = Query(default=30, ge=1, le=365),
+    user: User = Depends(require("agent", "supervisor")),
+    session: Session = Depends(db),
+) -> list[dict]:
+    ticket = _visible(session, load_ticket(session, number), number, user)
+    window = timedelta(days=within_days)
+    nearby = tickets_created_between(session, ticket.created_at - window, ticket.created_at + window)
+    found = duplicate_candidates(_prior(ticket), [_prior(t) for t in nearby], within_days=within_days)
+    return [
+        {"number": prior.number, "similarity": round(similarity, 1), "reason": reason, "created_at": prior.created_at.isoformat()}
+        for prior, similarity, reason in found
+    ]
 
 
 @router.get("/public/progress", tags=["public"], summary="Progress of a ticket, for the caller (no sign-in)")

@@ -148,3 +148,15 @@ def test_invalid_department_file_is_422_with_every_error(api: TestClient, staff)
     assert reply.status_code == 422 and "ghost" in reply.json()["detail"][0]
     # the tree in force is unchanged
     assert {d["code"] for d in api.get("/api/v1/departments", headers=staff["agent"]).json()} == {"zjj", "zjj-wy", "cgj"}
+
+
+def test_repeat_requests_from_the_same_caller_are_duplicate_candidates(api: TestClient, staff) -> None:
+    first = api.post("/api/v1/tickets", json=TICKET, headers=staff["agent"]).json()["number"]
+    again = {**TICKET, "content": "小区电梯坏了一个星期了，物业还是不修，请尽快处理。"}
+    second = api.post("/api/v1/tickets", json=again, headers=staff["agent"]).json()["number"]
+    other = {**TICKET, "caller_number": "13911112222", "district": "台江区", "street": "洋中街道",
+             "content": "路灯不亮"}
+    api.post("/api/v1/tickets", json=other, headers=staff["agent"])
+    found = api.get(f"/api/v1/tickets/{second}/duplicates", headers=staff["agent"]).json()
+    assert [d["number"] for d in found] == [first]
+    assert found[0]["reason"] == "same caller" and found[0]["similarity"] >= 60
