@@ -16,12 +16,13 @@ from routing.departments import DepartmentTree
 from routing.triage import Triage
 from storage.departments import list_departments
 from storage.knowledge import all_entries
+from storage.tickets import past_dispatches
 from storage.users import User, user_for_token
 
 
 
 def _build_triage(session: Session) -> Triage:
-    return Triage(DepartmentTree(list_departments(session)))
+    return Triage(DepartmentTree(list_departments(session)), past_dispatches(session))
 
 
 def _build_knowledge_index(session: Session) -> KnowledgeIndex:

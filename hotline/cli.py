@@ -142,6 +142,23 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_departments_import(args: argparse.Namespace) -> int:
+    from routing.departments import InvalidDepartments, load_departments
+    from storage.database import make_engine, make_session_factory
+    from storage.departments import replace_departments
+
+    try:
+        tree = load_departments(Path(args.file))
+    except InvalidDepartments as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    settings = _settings()
+    with make_session_factory(make_engine(settings.database_url)).begin() as session:
+        count = replace_departments(session, tree)
+    print(f"{count} departments imported from {args.file}")
+    return 0
+
+
 def cmd_triage(args: argparse.Namespace) -> int:
     import json
 
@@ -152,9 +169,6 @@ def cmd_triage(args: argparse.Namespace) -> int:
         report = triage_report(Path(args.departments), args.text)
     except InvalidDepartments as exc:
         print(exc, file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"cannot read {args.departments}: {exc.strerror}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
@@ -201,6 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", required=True, help="who decided")
     p.add_argument("--days", type=int, default=30)
     p.set_defaults(func=cmd_bar)
+    departments = sub.add_parser("departments", help="the department tree").add_subparsers(
+        dest="departments_command", required=True
+    )
+    p = departments.add_parser("import", help="replace the department tree with a JSON file's")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_departments_import)
     p = sub.add_parser("triage", help="request type, urgency and ranked departments for a request text")
     p.add_argument("--departments", required=True, help="department JSON file")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -133,3 +133,13 @@ def ticket_facts(
 def tickets_created_between(session: Session, start: datetime, end: datetime) -> list[Ticket]:
     query = select(TicketRow).where(TicketRow.created_at >= start, TicketRow.created_at < end)
     return [_codec.validate_python(row.state) for row in session.scalars(query)]
+
+
+def past_dispatches(session: Session, limit: int = 5000) -> list[tuple[str, str]]:
+    """(request text, unit it was first dispatched to) of the latest dispatched tickets: triage
+    learns from where the centre actually sent similar requests."""
+    rows = session.scalars(
+        select(TicketRow).where(TicketRow.id.in_(select(TicketUnitRow.ticket_id)))
+        .order_by(TicketRow.id.desc()).limit(limit)
+    )
+    return [(row.state["content"], row.state["legs"][0]["unit_code"]) for row in rows if row.state.get("legs")]

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from agent_api.context import db, require
 from domain.privacy import caller_view
-from domain.sla import CalendarOutOfRange, SlaPolicy, deadline_for
+from domain.sla import CalendarOutOfRange, SlaPolicy, deadline_for, sla_state
 from domain.tickets import (
     Action,
     Actor,
@@ -24,6 +24,7 @@ from domain.tickets import (
     Forbidden,
     IllegalTransition,
     InvalidCommand,
+    OPEN_STATUSES,
     MissingReplyParts,
     NotAcceptedReason,
     Reply,
@@ -126,6 +127,8 @@ def _view(ticket: Ticket, user: User) -> dict:
     data.update(caller_name=caller.name, caller_number=caller.number)
     deadline = _deadline(ticket)
     data["deadline_at"] = deadline.isoformat() if deadline else None
+    open_ = ticket.status in OPEN_STATUSES and ticket.status is not TicketStatus.DRAFT
+    data["sla"] = str(sla_state(ticket.created_at, deadline, datetime.now(UTC), POLICY)) if deadline and open_ else None
     return data
 
 

@@ -58,12 +58,13 @@ def test_a_complaint_goes_from_intake_to_closed(api: TestClient, staff) -> None:
     assert ticket["deadline_at"] is not None
 
     act(api, staff["agent"], number, action="accept")
-    act(api, staff["agent"], number, action="dispatch", unit_code="zjj")
+    dispatched = act(api, staff["agent"], number, action="dispatch", unit_code="zjj")
+    assert dispatched["sla"] == "ok"  # 15 working days for a complaint, just started
     act(api, staff["zjj"], number, action="sign")
     act(api, staff["zjj"], number, action="reply", reply=REPLY)
     act(api, staff["agent"], number, action="visit", satisfaction="satisfied", unit_at_fault=False)
     closed = act(api, staff["agent"], number, action="close")
-    assert closed["status"] == "closed"
+    assert closed["status"] == "closed" and closed["sla"] is None
 
     trail = api.get(f"/api/v1/tickets/{number}/audit", headers=staff["supervisor"]).json()
     assert [(e["action"], e["to"]) for e in trail] == [

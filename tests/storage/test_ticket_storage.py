@@ -7,8 +7,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
-from domain.tickets import AuditEntry, Channel, RequestType, Role, Ticket, TicketStatus
-from storage.tickets import audit_trail, insert_ticket, load_ticket, next_ticket_number
+from domain.tickets import Action, Actor, AuditEntry, Channel, Command, RequestType, Role, Ticket, TicketStatus, apply
+from storage.tickets import audit_trail, insert_ticket, load_ticket, next_ticket_number, past_dispatches, save_change
 
 AT = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
@@ -37,3 +37,13 @@ def test_audit_trail_is_append_only_in_the_database(session: Session, statement:
     with pytest.raises(DatabaseError, match="append-only"), session.begin_nested():
         session.execute(text(statement))
     assert [row.action for row in audit_trail(session, ticket.number)] == ["create"]
+
+
+def test_past_dispatches_pair_request_text_with_the_unit(session: Session) -> None:
+    ticket = new_ticket(session)
+    new_ticket(session)  # never dispatched: not a past dispatch
+    agent = Actor("agent1", Role.AGENT)
+    for command in (Command(Action.ACCEPT), Command(Action.DISPATCH, unit_code="cgj")):
+        ticket, entry = apply(ticket, command, agent, AT)
+        save_change(session, ticket, entry, None)
+    assert past_dispatches(session) == [("路灯坏了", "cgj")]
