@@ -114,6 +114,8 @@ class Action(LabelledEnum):
     REQUEST_EXTENSION = "request_extension", "申请延期"
     APPROVE_EXTENSION = "approve_extension", "同意延期"
     DENY_EXTENSION = "deny_extension", "不同意延期"
+    RECORD_CONTACT = "record_contact", "已联系来电人"
+    RECORD_ON_SITE = "record_on_site", "已到达现场"
 
 
 class LegStatus(StrEnum):
@@ -166,6 +168,9 @@ TRANSITIONS: dict[tuple[TicketStatus, Action], Transition] = {
     **{(s, _A.REQUEST_EXTENSION): Transition(s, DEPARTMENT_ONLY) for s in EXTENSION_STATUSES},
     **{(s, _A.APPROVE_EXTENSION): Transition(s, SUPERVISOR_ONLY) for s in EXTENSION_STATUSES},
     **{(s, _A.DENY_EXTENSION): Transition(s, SUPERVISOR_ONLY) for s in EXTENSION_STATUSES},
+    # Urgent tickets: the unit records when it reached the caller and the site (30-minute rule).
+    **{(s, _A.RECORD_CONTACT): Transition(s, DEPARTMENT_ONLY) for s in (_S.DISPATCHED, _S.SIGNED)},
+    **{(s, _A.RECORD_ON_SITE): Transition(s, DEPARTMENT_ONLY) for s in (_S.DISPATCHED, _S.SIGNED)},
 }
 
 
@@ -253,6 +258,8 @@ class Ticket:
     spot_answer: str | None = None
     return_reason: str | None = None
     returned_leg: DispatchLeg | None = None  # the leg whose unit returned it; reject_return re-sends to it
+    contacted_at: datetime | None = None  # urgent tickets: when the unit reached the caller
+    on_site_at: datetime | None = None  # urgent tickets: when the unit was on site
 
     @property
     def active_legs(self) -> tuple[DispatchLeg, ...]:
@@ -535,6 +542,25 @@ def _request_extension(step: _Step) -> tuple[Ticket, str]:
     return dataclasses.replace(ticket, pending_extension=request), f"{days} working days: {reason}"
 
 
+def _urgent_only(ticket: Ticket) -> None:
+    if not ticket.urgent:
+        raise InvalidCommand(f"ticket {ticket.number} is not urgent: contact and on-site times are tracked for urgent tickets")
+
+
+def _record_contact(step: _Step) -> tuple[Ticket, str]:
+    _urgent_only(step.ticket)
+    if step.ticket.contacted_at is not None:
+        raise InvalidCommand("the contact with the caller is already recorded")
+    return dataclasses.replace(step.ticket, contacted_at=step.at), ""
+
+
+def _record_on_site(step: _Step) -> tuple[Ticket, str]:
+    _urgent_only(step.ticket)
+    if step.ticket.on_site_at is not None:
+        raise InvalidCommand("the arrival on site is already recorded")
+    return dataclasses.replace(step.ticket, on_site_at=step.at, contacted_at=step.ticket.contacted_at or step.at), ""
+
+
 def _pending(ticket: Ticket) -> ExtensionRequest:
     if ticket.pending_extension is None:
         raise InvalidCommand("no extension request is pending")
@@ -574,6 +600,8 @@ _EFFECTS: dict[Action, Effect] = {
     Action.REQUEST_EXTENSION: _request_extension,
     Action.APPROVE_EXTENSION: _approve_extension,
     Action.DENY_EXTENSION: _deny_extension,
+    Action.RECORD_CONTACT: _record_contact,
+    Action.RECORD_ON_SITE: _record_on_site,
 }
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from agent_api.context import db, require
 from domain.privacy import caller_view
-from domain.sla import CalendarOutOfRange, SlaPolicy, deadline_for, sla_state
+from domain.sla import CalendarOutOfRange, SlaPolicy, deadline_for, sla_state, urgent_state
 from domain.tickets import (
     Action,
     Actor,
@@ -128,7 +128,11 @@ def _view(ticket: Ticket, user: User) -> dict:
     deadline = _deadline(ticket)
     data["deadline_at"] = deadline.isoformat() if deadline else None
     open_ = ticket.status in OPEN_STATUSES and ticket.status is not TicketStatus.DRAFT
-    data["sla"] = str(sla_state(ticket.created_at, deadline, datetime.now(UTC), POLICY)) if deadline and open_ else None
+    now = datetime.now(UTC)
+    data["sla"] = str(sla_state(ticket.created_at, deadline, now, POLICY)) if deadline and open_ else None
+    data["urgent_state"] = (
+        str(urgent_state(ticket.created_at, ticket.contacted_at, ticket.on_site_at, now, POLICY)) if ticket.urgent else None
+    )
     return data
 
 

@@ -161,3 +161,13 @@ def test_repeat_requests_from_the_same_caller_are_duplicate_candidates(api: Test
     found = api.get(f"/api/v1/tickets/{second}/duplicates", headers=staff["agent"]).json()
     assert [d["number"] for d in found] == [first]
     assert found[0]["reason"] == "same caller" and found[0]["similarity"] >= 60
+
+
+def test_urgent_ticket_tracks_contact_and_arrival(api: TestClient, staff) -> None:
+    urgent = {**TICKET, "content": "小区燃气管道漏气，味道很大", "urgent": True, "request_type": "help"}
+    number = api.post("/api/v1/tickets", json=urgent, headers=staff["agent"]).json()["number"]
+    act(api, staff["agent"], number, action="accept")
+    dispatched = act(api, staff["agent"], number, action="dispatch", unit_code="zjj")
+    assert dispatched["urgent_state"] == "awaiting_contact"
+    assert act(api, staff["zjj"], number, action="record_contact")["urgent_state"] == "contacted"
+    assert act(api, staff["zjj"], number, action="record_on_site")["urgent_state"] == "on_site"

@@ -149,6 +149,8 @@ VALID: dict[Action, tuple[Command, Actor]] = {
     A.REQUEST_EXTENSION: (Command(A.REQUEST_EXTENSION, reason="需协调多部门", days=5), WATER),
     A.APPROVE_EXTENSION: (Command(A.APPROVE_EXTENSION), SUPERVISOR),
     A.DENY_EXTENSION: (Command(A.DENY_EXTENSION), SUPERVISOR),
+    A.RECORD_CONTACT: (Command(A.RECORD_CONTACT), WATER),
+    A.RECORD_ON_SITE: (Command(A.RECORD_ON_SITE), WATER),
 }
 
 REQUEST_EXTENSION = VALID[A.REQUEST_EXTENSION]
@@ -164,6 +166,8 @@ def ready_for(status: TicketStatus, action: Action) -> Ticket:
         return run(at_status(S.REHANDLING), REPLY, UNHAPPY)
     if action in (A.APPROVE_EXTENSION, A.DENY_EXTENSION):
         return run(at_status(status), REQUEST_EXTENSION)
+    if action in (A.RECORD_CONTACT, A.RECORD_ON_SITE):
+        return at_status(status, urgent=True)
     return at_status(status)
 
 
@@ -189,7 +193,7 @@ def test_transition_roles_match_the_flow() -> None:
         A.REPLY: department, A.VISIT: centre, A.CLOSE: centre,
         A.REHANDLE: {Role.SUPERVISOR}, A.SUPERVISE: {Role.SUPERVISOR}, A.MERGE_INTO: centre,
         A.REQUEST_EXTENSION: department, A.APPROVE_EXTENSION: {Role.SUPERVISOR},
-        A.DENY_EXTENSION: {Role.SUPERVISOR},
+        A.DENY_EXTENSION: {Role.SUPERVISOR}, A.RECORD_CONTACT: department, A.RECORD_ON_SITE: department,
     }  # fmt: skip
     for (_, action), transition in TRANSITIONS.items():
         assert transition.roles == expected[action], action
@@ -216,7 +220,9 @@ def test_illegal_transition_lists_the_actions_allowed_for_the_role() -> None:
 def test_illegal_transition_for_department_lists_its_own_actions() -> None:
     with pytest.raises(IllegalTransition) as caught:
         apply(at_status(S.DISPATCHED), Command(A.REPLY, reply=make_reply()), WATER, AT)
-    assert caught.value.allowed_actions == ["sign", "return_ticket", "request_extension"]
+    assert caught.value.allowed_actions == [
+        "sign", "return_ticket", "request_extension", "record_contact", "record_on_site"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -636,3 +642,18 @@ def test_public_progress_shows_no_caller_identity_address_or_content() -> None:
 def test_public_progress_created_date_is_shanghai_local() -> None:
     utc_evening = datetime(2024, 10, 7, 17, 0, tzinfo=ZoneInfo("UTC"))  # 01:00 on Oct 8 in Shanghai
     assert public_progress(make_ticket(created_at=utc_evening))["created"] == "2024-10-08"
+
+
+def test_urgent_ticket_contact_and_on_site_times_are_recorded_once() -> None:
+    ticket = at_status(S.DISPATCHED, urgent=True)
+    contacted, entry = apply(ticket, Command(A.RECORD_CONTACT), WATER, AT)
+    assert contacted.contacted_at == AT and contacted.status is S.DISPATCHED and entry.action is A.RECORD_CONTACT
+    with pytest.raises(InvalidCommand, match="already recorded"):
+        apply(contacted, Command(A.RECORD_CONTACT), WATER, AT)
+    on_site, _ = apply(contacted, Command(A.RECORD_ON_SITE), WATER, AT)
+    assert on_site.on_site_at == AT and on_site.contacted_at == AT
+
+
+def test_contact_times_are_for_urgent_tickets_only() -> None:
+    with pytest.raises(InvalidCommand, match="not urgent"):
+        apply(at_status(S.DISPATCHED), Command(A.RECORD_ON_SITE), WATER, AT)
