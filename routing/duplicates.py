@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import Literal
 
 from rapidfuzz import fuzz
 
@@ -18,18 +18,10 @@ from routing.text import normalise, tokens
 Reason = Literal["same caller", "same place"]
 
 
-class RequestLike(Protocol):
-    number: str
-    caller_number: str
-    district: str
-    street: str
-    address: str
-    content: str
-    created_at: datetime
-
-
 @dataclass(frozen=True)
 class PriorRequest:
+    """What duplicate detection compares of a request, new or earlier."""
+
     number: str  # ticket number
     caller_number: str
     district: str
@@ -49,7 +41,7 @@ def _place(text: str) -> str:
     return re.sub(r"[\s\W_]", "", normalise(text))
 
 
-def _reason(new: RequestLike, prior: RequestLike) -> Reason | None:
+def _reason(new: PriorRequest, prior: PriorRequest) -> Reason | None:
     caller = _phone(new.caller_number)
     if caller and caller == _phone(prior.caller_number):
         return "same caller"
@@ -62,7 +54,7 @@ def _reason(new: RequestLike, prior: RequestLike) -> Reason | None:
 
 
 def duplicate_candidates(
-    new: RequestLike, prior: Iterable[PriorRequest], within_days: int = 30, min_similarity: float = 60
+    new: PriorRequest, prior: Iterable[PriorRequest], within_days: int = 30, min_similarity: float = 60
 ) -> list[tuple[PriorRequest, float, Reason]]:
     """Prior requests within `within_days` of `new` (either side, for tickets entered late) from the same caller or
     place whose content is at least `min_similarity` (0..100) alike; most similar first, then most recent."""
