@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from agent_api.services import Lazy
+from agent_api.throttle import LoginThrottle
 from knowledge.index import KnowledgeIndex
 from routing.departments import DepartmentTree
 from routing.triage import Triage
@@ -36,6 +37,7 @@ class ApiContext:
     token_lifetime: timedelta = timedelta(hours=12)
     triage: Lazy[Triage] = field(default_factory=lambda: Lazy(_build_triage))
     knowledge: Lazy[KnowledgeIndex] = field(default_factory=lambda: Lazy(_build_knowledge_index))
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 def context(request: Request) -> ApiContext:

@@ -36,11 +36,24 @@ class Me(BaseModel):
     unit_code: str | None
 
 
-@router.post("/login", summary="Exchange username and password for a bearer token")
+@router.post(
+    "/login",
+    summary="Exchange username and password for a bearer token",
+    responses={429: {"description": "too many failed sign-ins for this username; see Retry-After"}},
+)
 def login(body: Login, session: Session = Depends(db), ctx: ApiContext = Depends(context)) -> Token:
+    wait = ctx.login_throttle.retry_after(body.username)
+    if wait:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed sign-ins for {body.username}: try again in {wait:.0f} s",
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
     user = find_user(session, body.username)
     if not verify_password(user.password_hash if user else None, body.password) or user is None:
+        ctx.login_throttle.failed(body.username)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
+    ctx.login_throttle.succeeded(body.username)
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     store_token(session, token, user.id, now, now + ctx.token_lifetime)

@@ -4,6 +4,8 @@ from datetime import datetime
 
 from fastapi.testclient import TestClient
 
+from tests.api.conftest import PASSWORD
+
 
 def test_login_with_wrong_password_is_401(api: TestClient, login) -> None:
     login("agent", username="agent8001")
@@ -42,3 +44,13 @@ def test_agents_may_not_bar_and_bad_numbers_are_422(api: TestClient, login) -> N
     assert reply.status_code == 403 and "needs supervisor or admin" in reply.json()["detail"]
     reply = api.post("/api/v1/barred-callers", headers=login("supervisor"), json={"number": "13800abc", "reason": "辱骂"})
     assert reply.status_code == 422
+
+
+def test_repeated_wrong_passwords_are_throttled(api: TestClient, login) -> None:
+    login("agent", username="agent8002")
+    for _ in range(5):
+        assert api.post("/api/v1/auth/login", json={"username": "agent8002", "password": "guess"}).status_code == 401
+    refused = api.post("/api/v1/auth/login", json={"username": "agent8002", "password": PASSWORD})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    # other users are not affected
+    login("agent", username="agent8003")
