@@ -3,18 +3,19 @@ change through the domain's rules, stored with its audit entry in one transactio
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from agent_api.context import db, require
 from domain.privacy import caller_view
-from domain.sla import CalendarOutOfRange, SlaPolicy, deadline_for, sla_state, urgent_state
+from domain.sla import CalendarOutOfRange, SlaPolicy, SlaState, UrgentState, deadline_for, sla_state, urgent_state
 from domain.tickets import (
     Action,
     Actor,
@@ -56,7 +57,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 STAFF = ("agent", "supervisor", "department")
 POLICY = SlaPolicy()
-_ticket_json = TypeAdapter(Ticket)
 
 
 class TicketIn(BaseModel):
@@ -121,19 +121,29 @@ def _deadline(ticket: Ticket) -> datetime | None:
         return None
 
 
-def _view(ticket: Ticket, user: User) -> dict:
-    data = _ticket_json.dump_python(ticket, mode="json")
+@dataclasses.dataclass(frozen=True)
+class TicketOut(Ticket):
+    """A ticket as the signed-in user may see it (caller identity per role), with its time limits."""
+
+    deadline_at: datetime | None = None
+    sla: SlaState | None = None
+    urgent_state: UrgentState | None = None
+
+
+def _view(ticket: Ticket, user: User) -> TicketOut:
     caller = caller_view(ticket, Role(user.role))
-    data.update(caller_name=caller.name, caller_number=caller.number)
     deadline = _deadline(ticket)
-    data["deadline_at"] = deadline.isoformat() if deadline else None
     open_ = ticket.status in OPEN_STATUSES and ticket.status is not TicketStatus.DRAFT
     now = datetime.now(UTC)
-    data["sla"] = str(sla_state(ticket.created_at, deadline, now, POLICY)) if deadline and open_ else None
-    data["urgent_state"] = (
-        str(urgent_state(ticket.created_at, ticket.contacted_at, ticket.on_site_at, now, POLICY)) if ticket.urgent else None
+    return TicketOut(
+        **{f.name: getattr(ticket, f.name) for f in dataclasses.fields(ticket)}
+        | {"caller_name": caller.name, "caller_number": caller.number},
+        deadline_at=deadline,
+        sla=sla_state(ticket.created_at, deadline, now, POLICY) if deadline and open_ else None,
+        urgent_state=urgent_state(ticket.created_at, ticket.contacted_at, ticket.on_site_at, now, POLICY)
+        if ticket.urgent
+        else None,
     )
-    return data
 
 
 def _visible(session: Session, ticket: Ticket | None, number: str, user: User) -> Ticket:
@@ -145,7 +155,7 @@ def _visible(session: Session, ticket: Ticket | None, number: str, user: User) -
 
 
 @router.post("/tickets", status_code=201, summary="Record a request as a draft ticket")
-def create_ticket(body: TicketIn, user: User = Depends(require("agent", "supervisor")), session: Session = Depends(db)) -> dict:
+def create_ticket(body: TicketIn, user: User = Depends(require("agent", "supervisor")), session: Session = Depends(db)) -> TicketOut:
     now = datetime.now(UTC)
     number = next_ticket_number(session, now.astimezone(SHANGHAI).date())
     ticket = Ticket(number=number, created_at=now, **body.model_dump())
@@ -160,13 +170,13 @@ def get_tickets(
     limit: int = Query(default=50, ge=1, le=500),
     user: User = Depends(require(*STAFF, "admin")),
     session: Session = Depends(db),
-) -> list[dict]:
+) -> list[TicketOut]:
     unit = user.unit_code if user.role == "department" else None
     return [_view(t, user) for t in list_tickets(session, str(status_) if status_ else None, unit, limit)]
 
 
 @router.get("/tickets/{number}", summary="One ticket")
-def get_ticket(number: str, user: User = Depends(require(*STAFF, "admin")), session: Session = Depends(db)) -> dict:
+def get_ticket(number: str, user: User = Depends(require(*STAFF, "admin")), session: Session = Depends(db)) -> TicketOut:
     return _view(_visible(session, load_ticket(session, number), number, user), user)
 
 
@@ -188,7 +198,7 @@ def get_audit(number: str, user: User = Depends(require(*STAFF, "admin")), sessi
         422: {"description": "data the action needs is missing; a reply names its missing parts"},
     },
 )
-def act(number: str, body: CommandIn, user: User = Depends(require(*STAFF)), session: Session = Depends(db)) -> dict:
+def act(number: str, body: CommandIn, user: User = Depends(require(*STAFF)), session: Session = Depends(db)) -> TicketOut:
     ticket = _visible(session, load_ticket(session, number), number, user)
     tree = DepartmentTree(list_departments(session))
     if body.action in (Action.DISPATCH, Action.REDISPATCH, Action.PASS_DOWN) and body.unit_code:
