@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_file=SECRETS_FILE, extra="ignore")
 
     database_url: str = f"sqlite:///{RUN_DIR / 'hotline.db'}"
+    spool_dir: Path = RUN_DIR / "spool"  # accepted data waiting for the database
 
     # Asterisk: one instance per name inside the shared chroot, so tests can run beside a dev system.
     asterisk_root: Path = RUN_DIR / "asterisk-root"

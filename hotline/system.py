@@ -18,6 +18,7 @@ from hotline.call_session import build_call_session
 from hotline.settings import Settings
 from storage.call_records import save_call_record
 from storage.database import make_engine, make_session_factory
+from storage.spool import DurableSpool
 from telephony.ami import AmiClient
 from telephony.call_events import CallRecorder
 
@@ -51,7 +52,7 @@ async def run_system(settings: Settings) -> None:
 
     ami = AmiClient(settings.bind_host, settings.ami_port, settings.ami_username, settings.ami_secret)
     await ami.connect()
-    recorder = CallRecorder(record_saver(sessions))
+    recorder = CallRecorder(record_saver(sessions), DurableSpool(settings.spool_dir / "call-records"))
     recording = asyncio.create_task(recorder.run(ami.events), name="call-recorder")
 
     def health() -> dict[str, bool]:

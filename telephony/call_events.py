@@ -7,30 +7,36 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
+from pydantic import TypeAdapter
+
 from domain.calls import CallRecord, CallTracker
+from storage.spool import DurableSpool
 
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 2.0
+_record_json = TypeAdapter(CallRecord)
 
 
 class CallRecorder:
-    """Feeds events to a CallTracker and saves each finished call. A record the database refuses
-    is kept and retried, oldest first, so a short database outage loses nothing."""
+    """Feeds events to a CallTracker; each finished call goes to a durable spool first, then to the
+    database. What the database refuses stays spooled and is retried, oldest first — also after a
+    restart — so a database outage or a crash of this process loses no call record."""
 
-    def __init__(self, save: Callable[[CallRecord], None], tracker: CallTracker | None = None):
+    def __init__(self, save: Callable[[CallRecord], None], spool: DurableSpool, tracker: CallTracker | None = None):
         self._save = save
+        self._spool = spool
         self._tracker = tracker or CallTracker()
-        self._unsaved: list[CallRecord] = []
 
     @property
     def unsaved(self) -> int:
-        return len(self._unsaved)
+        return len(self._spool.pending())
 
     async def run(self, events: asyncio.Queue[Mapping[str, str]]) -> None:
+        await self._flush()  # what an earlier run left spooled
         while True:
             try:
-                event = await asyncio.wait_for(events.get(), RETRY_SECONDS if self._unsaved else None)
+                event = await asyncio.wait_for(events.get(), RETRY_SECONDS if self.unsaved else None)
             except TimeoutError:
                 await self._flush()
                 continue
@@ -40,15 +46,15 @@ class CallRecorder:
                 log.exception("AMI event not understood, skipped: %s", dict(event))
                 continue
             if finished is not None:
-                self._unsaved.append(finished)
+                await asyncio.to_thread(self._spool.put, finished.uniqueid, _record_json.dump_python(finished, mode="json"))
                 await self._flush()
 
     async def _flush(self) -> None:
-        while self._unsaved:
-            record = self._unsaved[0]
+        for path in self._spool.pending():
+            record = _record_json.validate_python(self._spool.load(path))
             try:
                 await asyncio.to_thread(self._save, record)
             except Exception as exc:
-                log.warning("call %s: record not saved yet (%s); %d waiting", record.uniqueid, exc, len(self._unsaved))
+                log.warning("call %s: record not saved yet (%s); %d spooled", record.uniqueid, exc, self.unsaved)
                 return
-            self._unsaved.pop(0)
+            self._spool.done(path)

@@ -23,6 +23,7 @@ from hotline.system import build_agi_server
 from storage.call_records import get_call_record, save_call_record
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade_database
+from storage.spool import DurableSpool
 from telephony.ami import AmiClient, AmiError
 from telephony.call_events import CallRecorder
 from tests.integration.events import EventLog, is_event
@@ -150,7 +151,10 @@ class Hotline:
 
 @pytest.fixture(scope="session")
 async def hotline(
-    asterisk: Settings, agi_server: None, databases: dict[str, sessionmaker[Session]]
+    asterisk: Settings,
+    agi_server: None,
+    databases: dict[str, sessionmaker[Session]],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Hotline]:
     ami = AmiClient("127.0.0.1", asterisk.ami_port, asterisk.ami_username, asterisk.ami_secret)
     await ami.connect()
@@ -160,7 +164,7 @@ async def hotline(
             with sessions.begin() as session:
                 save_call_record(session, record)
 
-    recorder = CallRecorder(save)
+    recorder = CallRecorder(save, DurableSpool(tmp_path_factory.mktemp("spool")))
     recorder_events: asyncio.Queue = asyncio.Queue()
     log = EventLog()
 

@@ -1,0 +1,44 @@
+"""A durable spool: what was accepted but is not yet in the database, one JSON file per item,
+written atomically (temp file, fsync, rename) so a crash or a database outage loses nothing.
+Items are replayed oldest first and removed once stored; storing must be idempotent."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+
+class DurableSpool:
+    def __init__(self, directory: Path):
+        self._dir = directory
+        self._dir.mkdir(parents=True, exist_ok=True)
+
+    def put(self, key: str, item: dict[str, Any]) -> Path:
+        safe_key = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
+        path = self._dir / f"{time.time_ns():020d}-{safe_key}.json"
+        partial = path.with_suffix(".part")
+        with open(partial, "w", encoding="utf-8") as out:
+            json.dump(item, out, ensure_ascii=False)
+            out.flush()
+            os.fsync(out.fileno())
+        partial.rename(path)
+        directory = os.open(self._dir, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+        return path
+
+    def pending(self) -> list[Path]:
+        return sorted(self._dir.glob("*.json"))
+
+    @staticmethod
+    def load(path: Path) -> dict[str, Any]:
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    @staticmethod
+    def done(path: Path) -> None:
+        path.unlink(missing_ok=True)
