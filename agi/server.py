@@ -11,14 +11,16 @@ import io
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from agi import metrics
 from agi.channel import BadAGIEnvironment, read_environment
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[socket.socket, io.BufferedReader, dict[str, str]], None]
+Handler = Callable[[socket.socket, io.BufferedReader, dict[str, str]], str]  # returns the outcome
 
 
 class FastAGIServer:
@@ -55,13 +57,27 @@ class FastAGIServer:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _serve(self, conn: socket.socket) -> None:
-        with conn:
+        try:
+            metrics.SESSIONS.labels(self._session(conn)).inc()
+        finally:
+            # shutdown, not only close: file objects made from the socket keep its descriptor open.
             try:
-                env, reader = read_environment(conn, self._header_timeout)
-            except (BadAGIEnvironment, OSError) as exc:
-                log.warning("FastAGI client dropped: %s", exc)
-                return
-            try:
-                self._handler(conn, reader, env)
-            except Exception:
-                log.exception("call %s: FastAGI handler failed; the dialplan falls back", env.get("agi_uniqueid"))
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+
+    def _session(self, conn: socket.socket) -> str:
+        try:
+            env, reader = read_environment(conn, self._header_timeout)
+        except (BadAGIEnvironment, OSError) as exc:
+            log.warning("FastAGI client dropped: %s", str(exc) or type(exc).__name__)
+            return "bad_client"
+        started = time.monotonic()
+        try:
+            return self._handler(conn, reader, env)
+        except Exception:
+            log.exception("call %s: FastAGI handler failed; the dialplan falls back", env.get("agi_uniqueid"))
+            return "handler_error"
+        finally:
+            metrics.SESSION_SECONDS.observe(time.monotonic() - started)

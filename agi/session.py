@@ -48,7 +48,8 @@ class CallSession:
             log.exception("call %s: barred-caller check failed; treating %s as not barred", uniqueid, caller)
             return False
 
-    def __call__(self, sock: socket.socket, reader: io.BufferedReader, env: dict[str, str]) -> None:
+    def __call__(self, sock: socket.socket, reader: io.BufferedReader, env: dict[str, str]) -> str:
+        """Runs the call's IVR; returns the outcome: decided, ended_in_ivr or handover_failed."""
         uniqueid = env["agi_uniqueid"]
         caller = env.get("agi_callerid", "")
         caller = "" if caller in ("unknown", "<unknown>") else caller
@@ -64,14 +65,15 @@ class CallSession:
             decision: Decision = done.value
         except (AGIException, OSError) as exc:
             log.info("call %s from %s ended in the IVR: %s", uniqueid, caller or "-", exc)
-            return
+            return "ended_in_ivr"
         try:
             for name, value in decision_variables(decision):
                 agi.set_variable(name, value)
         except (AGIException, OSError) as exc:
             log.warning("call %s: could not hand over the decision (%s); dialplan falls back", uniqueid, exc)
-            return
+            return "handover_failed"
         log.info(
             "call %s from %s: %s %s path=%s",
             uniqueid, caller or "-", decision.action, decision.queue or decision.target, ">".join(decision.path),
         )
+        return "decided"

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     department_extensions: tuple[str, ...] = tuple(str(n) for n in range(9001, 9011))
 
     api_port: int = 8000
+    metrics_port: int = 9105
 
     @property
     def asterisk_conf_dir(self) -> str:

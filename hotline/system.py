@@ -7,6 +7,7 @@ import logging
 import threading
 
 import uvicorn
+from prometheus_client import start_http_server
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,6 +47,7 @@ def record_saver(sessions: sessionmaker[Session]):
 async def run_system(settings: Settings) -> None:
     """FastAGI server, AMI call recorder and agent API in one process, until cancelled."""
     sessions = make_session_factory(make_engine(settings.database_url))
+    start_http_server(settings.metrics_port, addr=settings.bind_host)  # Prometheus: /metrics
     agi = build_agi_server(settings, sessions)
     agi_thread = threading.Thread(target=agi.serve_forever, name="fastagi", daemon=True)
     agi_thread.start()

@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 
 from domain.calls import CallRecord, CallTracker
 from storage.spool import DurableSpool
+from telephony import metrics
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,10 @@ class CallRecorder:
                 continue
             if finished is not None:
                 await asyncio.to_thread(self._spool.put, finished.uniqueid, _record_json.dump_python(finished, mode="json"))
+                metrics.count_call(
+                    finished.route_action, finished.agi_fallback, finished.abandoned,
+                    finished.wait_seconds if finished.answered_at else None,
+                )
                 await self._flush()
 
     async def _flush(self) -> None:
@@ -56,5 +61,6 @@ class CallRecorder:
                 await asyncio.to_thread(self._save, record)
             except Exception as exc:
                 log.warning("call %s: record not saved yet (%s); %d spooled", record.uniqueid, exc, self.unsaved)
-                return
+                break
             self._spool.done(path)
+        metrics.SPOOLED.set(self.unsaved)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.integration.conftest import Hotline
 from tests.integration.events import is_event
@@ -66,7 +67,12 @@ async def assert_reaches_agent(hotline: Hotline, uniqueid: str, extension: str, 
     assert connect["MemberName"] == extension
 
 
+def fallbacks() -> float:
+    return REGISTRY.get_sample_value("hotline_calls_total", {"route": "queue", "fallback": "yes"}) or 0.0
+
+
 async def test_agi_server_down_call_goes_to_default_queue(hotline: Hotline, port: int) -> None:
+    before = fallbacks()
     with hotline.softphone("8003", port):
         uniqueid, _ = await hotline.call(
             hotline.new_caller(), hold_seconds=6, HOTLINE_AGI_URL=f"agi://127.0.0.1:{unused_tcp_port()}"
@@ -76,6 +82,7 @@ async def test_agi_server_down_call_goes_to_default_queue(hotline: Hotline, port
         records = await hotline.record(uniqueid)
     assert (route["Queue"], route["Fallback"]) == ("hotline-general", "yes")
     assert all(r.agi_fallback and r.agent == "8003" for r in records.values())
+    assert fallbacks() == before + 1  # counted for Prometheus
 
 
 @pytest.mark.parametrize("behaviour", ["stall", "nonsense"])

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from domain.calls import CallRecord
@@ -47,16 +48,20 @@ async def test_records_survive_a_database_outage_and_a_restart(tmp_path: Path) -
         with sessions.begin() as session:
             save_call_record(session, record)
 
+    abandoned_before = REGISTRY.get_sample_value("hotline_calls_abandoned_total") or 0.0
     with engine.begin() as conn:  # the database "goes down": its table is gone
         conn.execute(text("ALTER TABLE call_records RENAME TO call_records_away"))
     spool = DurableSpool(tmp_path / "spool")
     await feed(CallRecorder(save, spool), events_of_one_call("a.1") + events_of_one_call("a.2"))
     assert len(spool.pending()) == 2  # accepted, kept on disk
+    assert REGISTRY.get_sample_value("hotline_call_records_spooled") == 2
+    assert REGISTRY.get_sample_value("hotline_calls_abandoned_total") == abandoned_before + 2
 
     with engine.begin() as conn:  # back up
         conn.execute(text("ALTER TABLE call_records_away RENAME TO call_records"))
     await feed(CallRecorder(save, DurableSpool(tmp_path / "spool")), [])  # a new process replays the spool
     assert spool.pending() == []
+    assert REGISTRY.get_sample_value("hotline_call_records_spooled") == 0
     with sessions() as session:
         assert get_call_record(session, "a.1").queue == "hotline-general"
         assert get_call_record(session, "a.2").caller == "13800138000"

@@ -1,0 +1,27 @@
+"""Prometheus metrics of calls, from the call records the AMI events produce."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+CALLS = Counter(
+    "hotline_calls_total",
+    "Finished 12345 calls by route (queue, transfer, hangup, none) and whether the dialplan fell back "
+    "to the default queue because our AGI failed",
+    ["route", "fallback"],
+)
+ABANDONED = Counter("hotline_calls_abandoned_total", "Callers who hung up while queued")
+QUEUE_WAIT = Histogram(
+    "hotline_queue_wait_seconds",
+    "Wait in the queue of answered calls",
+    buckets=(5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600),
+)
+SPOOLED = Gauge("hotline_call_records_spooled", "Call records waiting in the spool for the database")
+
+
+def count_call(route: str | None, fallback: bool, abandoned: bool, answered_wait: float | None) -> None:
+    CALLS.labels(route or "none", "yes" if fallback else "no").inc()
+    if abandoned:
+        ABANDONED.inc()
+    if answered_wait is not None:
+        QUEUE_WAIT.observe(answered_wait)
