@@ -28,16 +28,13 @@ class CallRecorder:
         self._save = save
         self._spool = spool
         self._tracker = tracker or CallTracker()
-
-    @property
-    def unsaved(self) -> int:
-        return len(self._spool.pending())
+        self._backlog = False  # records left spooled by the last flush, to retry on a timer
 
     async def run(self, events: asyncio.Queue[Mapping[str, str]]) -> None:
         await self._flush()  # what an earlier run left spooled
         while True:
             try:
-                event = await asyncio.wait_for(events.get(), RETRY_SECONDS if self.unsaved else None)
+                event = await asyncio.wait_for(events.get(), RETRY_SECONDS if self._backlog else None)
             except TimeoutError:
                 await self._flush()
                 continue
@@ -55,12 +52,14 @@ class CallRecorder:
                 await self._flush()
 
     async def _flush(self) -> None:
-        for path in self._spool.pending():
-            record = _record_json.validate_python(self._spool.load(path))
+        pending = self._spool.pending()
+        while pending:
+            record = _record_json.validate_python(self._spool.load(pending[0]))
             try:
                 await asyncio.to_thread(self._save, record)
             except Exception as exc:
-                log.warning("call %s: record not saved yet (%s); %d spooled", record.uniqueid, exc, self.unsaved)
+                log.warning("call %s: record not saved yet (%s); %d spooled", record.uniqueid, exc, len(pending))
                 break
-            self._spool.done(path)
-        metrics.SPOOLED.set(self.unsaved)
+            self._spool.done(pending.pop(0))
+        self._backlog = bool(pending)
+        metrics.SPOOLED.set(len(pending))

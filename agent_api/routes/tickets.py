@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 STAFF = ("agent", "supervisor", "department")
 POLICY = SlaPolicy()
+UNIT_ACTIONS = (Action.DISPATCH, Action.REDISPATCH, Action.PASS_DOWN)
 
 
 class TicketIn(BaseModel):
@@ -200,12 +201,15 @@ def get_audit(number: str, user: User = Depends(require(*STAFF, "admin")), sessi
 )
 def act(number: str, body: CommandIn, user: User = Depends(require(*STAFF)), session: Session = Depends(db)) -> TicketOut:
     ticket = _visible(session, load_ticket(session, number), number, user)
-    tree = DepartmentTree(list_departments(session))
-    if body.action in (Action.DISPATCH, Action.REDISPATCH, Action.PASS_DOWN) and body.unit_code:
-        if tree.get(body.unit_code) is None:
+    tree = None  # read only for the actions that name a unit (a city has up to ~1,300 of them)
+    if body.action in UNIT_ACTIONS:
+        tree = DepartmentTree(list_departments(session))
+        if body.unit_code and tree.get(body.unit_code) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no department {body.unit_code}")
     try:
-        changed, entry = apply(ticket, body.command(), _actor(user), datetime.now(UTC), is_subunit=tree.is_subunit)
+        changed, entry = apply(
+            ticket, body.command(), _actor(user), datetime.now(UTC), is_subunit=tree.is_subunit if tree else None
+        )
     except IllegalTransition as exc:
         return JSONResponse({"detail": str(exc), "allowed_actions": exc.allowed_actions}, status_code=409)
     except Forbidden as exc:
