@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from agent_api.live_hub import Hub
 from agent_api.services import Lazy
 from agent_api.throttle import LoginThrottle
 from knowledge.index import KnowledgeIndex
@@ -19,6 +20,7 @@ from storage.departments import list_departments
 from storage.knowledge import all_entries
 from storage.tickets import past_dispatches
 from storage.users import User, user_for_token
+from telephony.cti import CtiService
 
 
 
@@ -34,6 +36,8 @@ def _build_knowledge_index(session: Session) -> KnowledgeIndex:
 class ApiContext:
     sessions: Callable[[], Session]
     health: Callable[[], dict[str, bool]]
+    cti: CtiService | None = None  # call control; None when the API runs without Asterisk
+    hub: Hub = field(default_factory=Hub)
     token_lifetime: timedelta = timedelta(hours=12)
     triage: Lazy[Triage] = field(default_factory=lambda: Lazy(_build_triage))
     knowledge: Lazy[KnowledgeIndex] = field(default_factory=lambda: Lazy(_build_knowledge_index))

@@ -148,6 +148,7 @@ async def measure(args: argparse.Namespace, asterisk_pid: int, agi_pid: int) -> 
 
     settings = Settings()
     ami = AmiClient("127.0.0.1", settings.ami_port, settings.ami_username, settings.ami_secret)
+    events = ami.subscribe()
     await ami.connect()
     for wanted in ("Event: UserEvent", "Event: OriginateResponse"):
         await ami.action({"Action": "Filter", "Operation": "Add", "Filter": wanted})
@@ -157,9 +158,9 @@ async def measure(args: argparse.Namespace, asterisk_pid: int, agi_pid: int) -> 
         ("fork-per-call AGI", args.baseline_calls, f"agi://127.0.0.1:{FORK_PORT}", children_cpu_seconds),
     ):
         prefix = f"1{len(runs)}"
-        await place_calls(ami, ami.events, min(50, calls), args.concurrency, url, prefix + "9")  # warm-up
+        await place_calls(ami, events, min(50, calls), args.concurrency, url, prefix + "9")  # warm-up
         a0, p0 = cpu_seconds(asterisk_pid), agi_cpu()
-        failures, turns, seconds = await place_calls(ami, ami.events, calls, args.concurrency, url, prefix)
+        failures, turns, seconds = await place_calls(ami, events, calls, args.concurrency, url, prefix)
         runs.append(Run(name, calls, failures, seconds, turns, cpu_seconds(asterisk_pid) - a0, agi_cpu() - p0))
     ami.close()
     return runs

@@ -116,6 +116,7 @@ class Action(LabelledEnum):
     DENY_EXTENSION = "deny_extension", "不同意延期"
     RECORD_CONTACT = "record_contact", "已联系来电人"
     RECORD_ON_SITE = "record_on_site", "已到达现场"
+    RECORD_HANDOFF = "record_handoff", "转110/119/120"
 
 
 class LegStatus(StrEnum):
@@ -171,6 +172,8 @@ TRANSITIONS: dict[tuple[TicketStatus, Action], Transition] = {
     # Urgent tickets: the unit records when it reached the caller and the site (30-minute rule).
     **{(s, _A.RECORD_CONTACT): Transition(s, DEPARTMENT_ONLY) for s in (_S.DISPATCHED, _S.SIGNED)},
     **{(s, _A.RECORD_ON_SITE): Transition(s, DEPARTMENT_ONLY) for s in (_S.DISPATCHED, _S.SIGNED)},
+    # A caller handed to 110/119/120 during the call: recorded whatever the ticket's status.
+    **{(s, _A.RECORD_HANDOFF): Transition(s, CENTRE) for s in TicketStatus},
 }
 
 
@@ -230,6 +233,22 @@ class ExtensionRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class EmergencyHandoff:
+    """A caller handed to 110/119/120 from the call this ticket came from."""
+
+    number: str  # 110, 119 or 120
+    by_user: str
+    requested_at: datetime
+    direct: bool  # blind transfer rather than a three-way call the agent left
+    answered_at: datetime | None = None
+    failure: str = ""  # BUSY, NOANSWER … when the centre did not answer
+
+    @property
+    def answered(self) -> bool:
+        return self.answered_at is not None
+
+
+@dataclass(frozen=True, slots=True)
 class Ticket:
     number: str
     request_type: RequestType
@@ -260,6 +279,7 @@ class Ticket:
     returned_leg: DispatchLeg | None = None  # the leg whose unit returned it; reject_return re-sends to it
     contacted_at: datetime | None = None  # urgent tickets: when the unit reached the caller
     on_site_at: datetime | None = None  # urgent tickets: when the unit was on site
+    handoffs: tuple[EmergencyHandoff, ...] = ()  # callers handed to 110/119/120
 
     @property
     def active_legs(self) -> tuple[DispatchLeg, ...]:
@@ -290,6 +310,7 @@ class Command:
     unit_at_fault: bool | None = None
     days: int | None = None
     master_number: str | None = None
+    handoff: EmergencyHandoff | None = None
     note: str = ""
 
 
@@ -561,6 +582,15 @@ def _record_on_site(step: _Step) -> tuple[Ticket, str]:
     return dataclasses.replace(step.ticket, on_site_at=step.at, contacted_at=step.ticket.contacted_at or step.at), ""
 
 
+def _record_handoff(step: _Step) -> tuple[Ticket, str]:
+    handoff = _required(step.command.handoff, "handoff")
+    ticket = dataclasses.replace(step.ticket, handoffs=step.ticket.handoffs + (handoff,))
+    how = "blind transfer" if handoff.direct else "three-way call"
+    if handoff.answered:
+        return ticket, f"{handoff.number} answered ({how})"
+    return ticket, f"{handoff.number} did not answer ({handoff.failure or 'no answer'}); the caller stayed with the centre"
+
+
 def _pending(ticket: Ticket) -> ExtensionRequest:
     if ticket.pending_extension is None:
         raise InvalidCommand("no extension request is pending")
@@ -602,6 +632,7 @@ _EFFECTS: dict[Action, Effect] = {
     Action.DENY_EXTENSION: _deny_extension,
     Action.RECORD_CONTACT: _record_contact,
     Action.RECORD_ON_SITE: _record_on_site,
+    Action.RECORD_HANDOFF: _record_handoff,
 }
 
 

@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     default_queue: str = "hotline-general"
     queues: tuple[str, ...] = ("hotline-general", "hotline-business", "hotline-leaders")
     queue_agents: tuple[str, ...] = AGENT_EXTENSIONS
+    # Agents' skills, each served by one queue; an agent logs in with skills and a penalty each.
+    skill_queues: dict[str, str] = {
+        "general": "hotline-general", "business": "hotline-business", "leaders": "hotline-leaders",
+    }
+    default_skills: dict[str, int] = {"general": 0}
+    wrapup_seconds: int = 10  # after-call work before app_queue offers the agent another call
+    transfer_ring_seconds: int = 20  # how long a transfer or three-way target may ring
+    handoff_overlap_seconds: float = 3.0  # the agent stays in a 110 handoff this long after 110 answers
+    wallboard_interval_seconds: float = 2.0
 
     # Stand-ins for the PSTN trunks towards the emergency centres, and department phones.
     emergency_targets: dict[str, str] = {

@@ -13,15 +13,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent_api.app import create_app
 from agent_api.context import ApiContext
+from agent_api.live_hub import Hub
 from agi.server import FastAGIServer
 from domain.calls import CallRecord
 from hotline.call_session import build_call_session
+from hotline.cti_hooks import build_cti_hooks
 from hotline.settings import Settings
 from storage.call_records import save_call_record
 from storage.database import make_engine, make_session_factory
 from storage.spool import DurableSpool
 from telephony.ami import AmiClient
 from telephony.call_events import CallRecorder
+from telephony.cti import CtiConfig, CtiService
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,20 @@ def build_agi_server(settings: Settings, sessions: sessionmaker[Session]) -> Fas
         build_call_session(settings, sessions),
         workers=settings.agi_workers,
         header_timeout=settings.agi_header_timeout,
+    )
+
+
+def cti_config(settings: Settings) -> CtiConfig:
+    return CtiConfig(
+        agent_extensions=frozenset(settings.queue_agents),
+        skill_queues=settings.skill_queues,
+        queues=frozenset(settings.queues),
+        emergency_numbers=frozenset(settings.emergency_targets),
+        default_skills=settings.default_skills,
+        ring_seconds=settings.transfer_ring_seconds,
+        wrapup_seconds=settings.wrapup_seconds,
+        handoff_overlap_seconds=settings.handoff_overlap_seconds,
+        wallboard_interval_seconds=settings.wallboard_interval_seconds,
     )
 
 
@@ -53,9 +70,16 @@ async def run_system(settings: Settings) -> None:
     agi_thread.start()
 
     ami = AmiClient(settings.bind_host, settings.ami_port, settings.ami_username, settings.ami_secret)
+    recorder_events, cti_events = ami.subscribe(), ami.subscribe()
     await ami.connect()
     recorder = CallRecorder(record_saver(sessions), DurableSpool(settings.spool_dir / "call-records"))
-    recording = asyncio.create_task(recorder.run(ami.events), name="call-recorder")
+    hub = Hub()
+    cti = CtiService(ami, cti_config(settings), build_cti_hooks(sessions), hub.publish)
+    tasks = [
+        asyncio.create_task(recorder.run(recorder_events), name="call-recorder"),
+        asyncio.create_task(cti.run(cti_events), name="cti"),
+        asyncio.create_task(cti.run_wallboard(), name="wallboard"),
+    ]
 
     def health() -> dict[str, bool]:
         try:
@@ -68,12 +92,14 @@ async def run_system(settings: Settings) -> None:
 
     api = uvicorn.Server(
         uvicorn.Config(
-            create_app(ApiContext(sessions=sessions, health=health)), host=settings.bind_host, port=settings.api_port, log_level="warning", lifespan="off"
+            create_app(ApiContext(sessions=sessions, health=health, cti=cti, hub=hub)),
+            host=settings.bind_host, port=settings.api_port, log_level="warning", lifespan="off",
         )
     )
     try:
         await api.serve()
     finally:
-        recording.cancel()
+        for task in tasks:
+            task.cancel()
         ami.close()
         agi.shutdown()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT_LEVEL = 2  # the hotline centre itself is level 1
 LEAF_LEVEL = 3
-_FIELDS = ("code", "name", "duties", "parent", "keywords")
+_FIELDS = ("code", "name", "duties", "parent", "keywords", "phone")
+_PHONE = re.compile(r"^[0-9]{3,20}$")
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class Department:
     parent: str | None
     keywords: tuple[str, ...]
     level: int
+    phone: str | None = None  # the unit's phone for transfers and three-way calls (a SIP extension)
 
 
 class InvalidDepartments(ValueError):
@@ -79,6 +82,9 @@ def _entry_errors(index: int, entry: object) -> list[str]:
     parent = entry.get("parent")
     if parent is not None and not (isinstance(parent, str) and parent.strip()):
         errors.append(f"{where}.parent: expected a department code or null, got {parent!r}")
+    phone = entry.get("phone")
+    if phone is not None and not (isinstance(phone, str) and _PHONE.match(phone)):
+        errors.append(f"{where}.phone: expected 3 to 20 digits (the unit's phone extension), got {phone!r}")
     keywords = entry.get("keywords", [])
     if not isinstance(keywords, list):
         errors.append(f"{where}.keywords: expected a list of strings, got {type(keywords).__name__}")
@@ -136,6 +142,7 @@ def parse_departments(data: object) -> DepartmentTree:
         Department(
             code=entry["code"], name=entry["name"], duties=entry["duties"], parent=entry.get("parent"),
             keywords=tuple(entry.get("keywords", ())), level=ROOT_LEVEL if entry.get("parent") is None else LEAF_LEVEL,
+            phone=entry.get("phone"),
         )
         for entry in data
     )

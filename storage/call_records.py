@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.calls import CallRecord
@@ -49,3 +49,11 @@ def call_records_between(session: Session, start: datetime, end: datetime) -> li
         select(CallRecordRow).where(CallRecordRow.started_at >= start, CallRecordRow.started_at < end)
     )
     return [_to_record(row) for row in rows]
+
+
+def answered_counts(session: Session, since: datetime, within_seconds: float) -> tuple[int, int]:
+    """Calls answered by an agent since `since`, and how many of them within `within_seconds`."""
+    answered = CallRecordRow.answered_at.is_not(None) & (CallRecordRow.started_at >= since)
+    total = session.scalar(select(func.count()).where(answered)) or 0
+    in_time = session.scalar(select(func.count()).where(answered, CallRecordRow.wait_seconds <= within_seconds)) or 0
+    return total, in_time

@@ -20,7 +20,7 @@ def replace_departments(session: Session, departments: Iterable[Department]) -> 
         session.add(
             DepartmentRow(
                 code=dept.code, name=dept.name, duties=dept.duties, parent_code=dept.parent,
-                keywords=list(dept.keywords), level=dept.level,
+                keywords=list(dept.keywords), level=dept.level, phone=dept.phone,
             )
         )
         session.flush()
@@ -30,6 +30,11 @@ def replace_departments(session: Session, departments: Iterable[Department]) -> 
 def list_departments(session: Session) -> list[Department]:
     rows = session.scalars(select(DepartmentRow).order_by(DepartmentRow.level, DepartmentRow.code))
     return [
-        Department(code=r.code, name=r.name, duties=r.duties, parent=r.parent_code, keywords=tuple(r.keywords), level=r.level)
+        Department(code=r.code, name=r.name, duties=r.duties, parent=r.parent_code, keywords=tuple(r.keywords), level=r.level, phone=r.phone)
         for r in rows
     ]
+
+
+def department_phone(session: Session, code: str) -> str | None:
+    """The unit's phone extension, if the directory has one."""
+    return session.scalar(select(DepartmentRow.phone).where(DepartmentRow.code == code))

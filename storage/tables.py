@@ -134,6 +134,7 @@ class DepartmentRow(Base):
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"), index=True)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     level: Mapped[int] = mapped_column(Integer)
+    phone: Mapped[str | None] = mapped_column(String(20))
 
 
 class KnowledgeEntryRow(Base):

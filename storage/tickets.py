@@ -143,3 +143,16 @@ def past_dispatches(session: Session, limit: int = 5000) -> list[tuple[str, str]
         .order_by(TicketRow.id.desc()).limit(limit)
     )
     return [(row.state["content"], row.state["legs"][0]["unit_code"]) for row in rows if row.state.get("legs")]
+
+
+def tickets_of_caller(session: Session, caller_number: str, limit: int = 10) -> list[Ticket]:
+    """The caller's most recent tickets, newest first."""
+    query = (
+        select(TicketRow).where(TicketRow.caller_number == caller_number)
+        .order_by(TicketRow.created_at.desc(), TicketRow.id.desc()).limit(limit)
+    )
+    return [_codec.validate_python(row.state) for row in session.scalars(query)]
+
+
+def stored_deadline(session: Session, number: str) -> datetime | None:
+    return session.scalar(select(TicketRow.deadline_at).where(TicketRow.number == number))

@@ -23,9 +23,13 @@ class AmiError(RuntimeError):
     """An AMI action failed, or AMI is not reachable."""
 
 
+class AmiUnavailable(AmiError):
+    """AMI is not connected, or Asterisk did not answer in time."""
+
+
 class AmiClient:
     def __init__(self, host: str, port: int, username: str, secret: str, reconnect_seconds: int = 1):
-        self.events: asyncio.Queue[Mapping[str, str]] = asyncio.Queue()
+        self._subscribers: list[asyncio.Queue[Mapping[str, str]]] = []
         self.logged_in = asyncio.Event()
         self._manager = Manager(
             host=host,
@@ -45,15 +49,28 @@ class AmiClient:
     def _on_login(self, _manager: Manager) -> None:
         log.info("AMI logged in")
         self.logged_in.set()
-        self.events.put_nowait({"Event": "HotlineAmiConnected"})
+        self._emit({"Event": "HotlineAmiConnected"})
 
     def _on_disconnect(self, _manager: Manager, exc: Exception | None) -> None:
         log.warning("AMI connection lost: %s", exc)
+        if self.logged_in.is_set():
+            self._emit({"Event": "HotlineAmiDisconnected"})
         self.logged_in.clear()
+
+    def subscribe(self) -> asyncio.Queue[Mapping[str, str]]:
+        """A queue that receives every AMI event from now on, plus HotlineAmiConnected and
+        HotlineAmiDisconnected when the connection comes and goes."""
+        queue: asyncio.Queue[Mapping[str, str]] = asyncio.Queue()
+        self._subscribers.append(queue)
+        return queue
+
+    def _emit(self, event: Mapping[str, str]) -> None:
+        for queue in self._subscribers:
+            queue.put_nowait(event)
 
     def _enqueue(self, _manager: Manager, event: Mapping[str, str]) -> None:
         if event.get("Event") not in IGNORED_EVENTS:
-            self.events.put_nowait(event)
+            self._emit(event)
 
     async def connect(self, timeout: float = 10.0) -> None:
         self._manager.connect()
@@ -65,16 +82,35 @@ class AmiClient:
     def close(self) -> None:
         self._manager.close()
 
-    async def action(self, action: Mapping[str, str], timeout: float = 10.0) -> Mapping[str, str]:
+    @property
+    def connected(self) -> bool:
+        return self.logged_in.is_set()
+
+    async def _send(self, action: Mapping[str, str], as_list: bool, timeout: float):
         if not self.logged_in.is_set():
-            raise AmiError("AMI is not connected")
+            raise AmiUnavailable("Asterisk is not reachable over AMI: call control is unavailable until it is back")
         try:
-            reply = await asyncio.wait_for(self._manager.send_action(dict(action), as_list=False), timeout)
+            return await asyncio.wait_for(self._manager.send_action(dict(action), as_list=as_list), timeout)
         except TimeoutError:
-            raise AmiError(f"AMI {action['Action']} got no reply in {timeout:.0f} s") from None
+            raise AmiUnavailable(f"Asterisk did not answer AMI {action['Action']} within {timeout:.0f} s") from None
+
+    async def action(self, action: Mapping[str, str], timeout: float = 10.0) -> Mapping[str, str]:
+        reply = await self._send(action, False, timeout)
         if reply.get("Response") == "Error":
             raise AmiError(f"AMI {action['Action']} failed: {reply.get('Message', 'no message')}")
         return reply
+
+    async def action_list(self, action: Mapping[str, str], timeout: float = 10.0) -> list[Mapping[str, str]]:
+        """An action answered by a list of events (QueueStatus, ConfbridgeList …): its events."""
+        replies = await self._send(action, True, timeout)
+        if not isinstance(replies, list):
+            replies = [replies]
+        if replies and replies[0].get("Response") == "Error":
+            message = replies[0].get("Message", "no message")
+            if "No active conferences" in message or "No Conference by that name" in message:
+                return []
+            raise AmiError(f"AMI {action['Action']} failed: {message}")
+        return [r for r in replies if "Event" in r]
 
     async def originate_local(
         self, exten: str, context: str, caller_context: str, caller_id: str, variables: Mapping[str, str]
@@ -96,3 +132,60 @@ class AmiClient:
 
     async def hangup(self, channel: str) -> None:
         await self.action({"Action": "Hangup", "Channel": channel})
+
+    async def setvar(self, channel: str, name: str, value: str) -> None:
+        await self.action({"Action": "Setvar", "Channel": channel, "Variable": name, "Value": value})
+
+    async def redirect(
+        self, channel: str, context: str, exten: str, extra: tuple[str, str, str] | None = None
+    ) -> None:
+        """Moves `channel` (and optionally extra = (channel, context, exten)) to priority 1."""
+        action = {"Action": "Redirect", "Channel": channel, "Context": context, "Exten": exten, "Priority": "1"}
+        if extra is not None:
+            action |= {"ExtraChannel": extra[0], "ExtraContext": extra[1], "ExtraExten": extra[2], "ExtraPriority": "1"}
+        await self.action(action)
+
+    async def bridge(self, channel1: str, channel2: str) -> None:
+        await self.action({"Action": "Bridge", "Channel1": channel1, "Channel2": channel2, "Tone": "no"})
+
+    async def blind_transfer(self, channel: str, context: str, exten: str) -> None:
+        """Asterisk's own blind transfer: `channel`'s bridge peer goes to exten@context."""
+        await self.action({"Action": "BlindTransfer", "Channel": channel, "Context": context, "Exten": exten})
+
+    async def originate(
+        self, channel: str, context: str, exten: str, ring_seconds: int, caller_id: str,
+        variables: Mapping[str, str], action_id: str,
+    ) -> None:
+        """Rings `channel`; answered, it runs exten@context. The outcome arrives later as an
+        OriginateResponse event carrying `action_id`."""
+        await self.action({
+            "Action": "Originate", "Channel": channel, "Context": context, "Exten": exten, "Priority": "1",
+            "Timeout": str(ring_seconds * 1000), "CallerID": caller_id, "Async": "true",
+            "Variable": ",".join(f"{k}={v}" for k, v in variables.items()), "ActionID": action_id,
+        })
+
+    async def queue_add(self, queue: str, interface: str, member_name: str, penalty: int) -> None:
+        await self.action({
+            "Action": "QueueAdd", "Queue": queue, "Interface": interface, "Penalty": str(penalty),
+            "Paused": "false", "MemberName": member_name, "StateInterface": interface,
+        })
+
+    async def queue_remove(self, queue: str, interface: str) -> None:
+        await self.action({"Action": "QueueRemove", "Queue": queue, "Interface": interface})
+
+    async def queue_pause(self, interface: str, paused: bool, reason: str = "") -> None:
+        """Pauses or resumes the member in every queue it belongs to."""
+        action = {"Action": "QueuePause", "Interface": interface, "Paused": "true" if paused else "false"}
+        if reason:
+            action["Reason"] = reason
+        await self.action(action)
+
+    async def queue_status(self) -> list[Mapping[str, str]]:
+        """QueueParams, QueueMember and QueueEntry events for every queue."""
+        return await self.action_list({"Action": "QueueStatus"})
+
+    async def confbridge_list(self, conference: str) -> list[Mapping[str, str]]:
+        return await self.action_list({"Action": "ConfbridgeList", "Conference": conference})
+
+    async def confbridge_kick(self, conference: str, channel: str) -> None:
+        await self.action({"Action": "ConfbridgeKick", "Conference": conference, "Channel": channel})

@@ -50,15 +50,15 @@ def _emergency_targets(settings: Settings) -> str:
     return "\n".join(
         f"exten => {number},1,Dial(PJSIP/emergency-{number},30,m)\n"
         f' same => n,GotoIf($["${{DIALSTATUS}}" = "ANSWER"]?done)\n'
-        f" same => n,Goto(hotline-route,unanswered,1)\n"
+        f" same => n,Goto(hotline-route,requeue,1)\n"
         f" same => n(done),Hangup()\n"
         for number in settings.emergency_targets
     )
 
 
 def _queues(settings: Settings) -> str:
-    members = "\n".join(f"member => PJSIP/{ext},0,{ext},PJSIP/{ext}" for ext in settings.queue_agents)
-    return "\n\n".join(f"[{queue}](hotline-queue)\n{members}\n" for queue in settings.queues)
+    # No static members: agents join and leave over AMI when they log in and out.
+    return "\n".join(f"[{queue}](hotline-queue)\n" for queue in settings.queues)
 
 
 def template_values(settings: Settings, module_dir: str) -> dict[str, str]:
@@ -79,6 +79,7 @@ def template_values(settings: Settings, module_dir: str) -> dict[str, str]:
         "emergency_trunks": _emergency_trunks(settings),
         "emergency_targets": _emergency_targets(settings),
         "queues": _queues(settings),
+        "wrapup_seconds": str(settings.wrapup_seconds),
     }
 
 

@@ -22,6 +22,7 @@ class DepartmentOut(BaseModel):
     parent: str | None
     keywords: list[str]
     level: int
+    phone: str | None = None
 
 
 class TriageRequest(BaseModel):
@@ -47,7 +48,7 @@ def get_departments(_: User = Depends(require(*ANY_STAFF)), session: Session = D
 
 @router.put(
     "/departments",
-    summary="Replace the department tree with a JSON list of {code, name, duties, parent?, keywords?}",
+    summary="Replace the department tree with a JSON list of {code, name, duties, parent?, keywords?, phone?}",
 )
 def put_departments(
     body: list[dict] = Body(examples=[[{"code": "zjj", "name": "市住建局", "duties": "房屋建设、物业管理", "keywords": ["物业"]}]]),

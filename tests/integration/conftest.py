@@ -11,21 +11,34 @@ import os
 import subprocess
 import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import httpx
 import pytest
+import uvicorn
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.calls import CallRecord
 from hotline.settings import REPO_ROOT, Settings
-from hotline.system import build_agi_server
+from agent_api.app import create_app
+from agent_api.context import ApiContext
+from agent_api.live_hub import Hub
+from agent_api.passwords import hash_password
+from hotline.cti_hooks import build_cti_hooks
+from hotline.system import build_agi_server, cti_config
+from routing.departments import parse_departments
 from storage.call_records import get_call_record, save_call_record
+from storage.departments import replace_departments
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.spool import DurableSpool
+from storage.users import create_user, find_user
 from telephony.ami import AmiClient, AmiError
 from telephony.call_events import CallRecorder
+from telephony.cti import CtiService
+from tests.integration.desk import Desk
 from tests.integration.events import EventLog, is_event
 from tests.integration.sip_peers import Softphone, sipp_binary
 
@@ -43,6 +56,10 @@ TEST_ENV = {
     "HOTLINE_RTP_PORT_END": "12999",
     "HOTLINE_AMI_SECRET": "integration-ami-secret",
     "HOTLINE_SIP_SECRET": "integration-sip-secret",
+    "HOTLINE_WRAPUP_SECONDS": "2",
+    "HOTLINE_TRANSFER_RING_SECONDS": "6",
+    "HOTLINE_HANDOFF_OVERLAP_SECONDS": "1.5",
+    "HOTLINE_WALLBOARD_INTERVAL_SECONDS": "0.5",
     "HOTLINE_EMERGENCY_TARGETS": json.dumps(
         {n: f"sip:{n}@127.0.0.1:15{n}" for n in ("110", "119", "120")}
     ),
@@ -108,15 +125,32 @@ class Hotline:
     events: EventLog
     databases: dict[str, sessionmaker[Session]]
     recording: asyncio.Task
+    cti: CtiService
+    hub: Hub
     _callers = itertools.count(1)
 
     @property
     def sip_address(self) -> str:
         return f"127.0.0.1:{self.settings.sip_port}"
 
-    def softphone(self, extension: str, port: int, calls: int = 1) -> Softphone:
-        """A SIPp softphone registered as `extension`, answering on `port`."""
-        return Softphone(extension, self.settings.sip_password(extension), port, self.sip_address, calls)
+    def softphone(self, extension: str, port: int, calls: int = 1, busy: bool = False) -> Softphone:
+        """A SIPp softphone registered as `extension`, answering on `port` (or busy)."""
+        return Softphone(extension, self.settings.sip_password(extension), port, self.sip_address, calls, busy)
+
+    @asynccontextmanager
+    async def agent(
+        self, extension: str, port: int, calls: int = 1, skills: dict[str, int] | None = None
+    ) -> AsyncIterator[Softphone]:
+        """An agent at softphone `extension`: registered, and logged in to the skills' queues
+        through call control (AMI QueueAdd) as user agent<extension>; logged out afterwards."""
+        user = f"agent{extension}"
+        with self.softphone(extension, port, calls) as phone:
+            await self.cti.login(user, extension, skills)
+            try:
+                yield phone
+            finally:
+                if self.cti.board.agent_for_user(user) is not None:
+                    await self.cti.logout(user)
 
     def new_caller(self) -> str:
         return f"1390000{next(self._callers):04d}"
@@ -157,6 +191,7 @@ async def hotline(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Hotline]:
     ami = AmiClient("127.0.0.1", asterisk.ami_port, asterisk.ami_username, asterisk.ami_secret)
+    logged, recorded, controlled = ami.subscribe(), ami.subscribe(), ami.subscribe()
     await ami.connect()
 
     def save(record: CallRecord) -> None:
@@ -165,20 +200,32 @@ async def hotline(
                 save_call_record(session, record)
 
     recorder = CallRecorder(save, DurableSpool(tmp_path_factory.mktemp("spool")))
-    recorder_events: asyncio.Queue = asyncio.Queue()
     log = EventLog()
+    hub = Hub()
+    cti = CtiService(ami, cti_config(asterisk), build_cti_hooks(databases["sqlite"]), hub.publish)
 
-    async def fan_out() -> None:
+    async def keep_log() -> None:
         while True:
-            event = await ami.events.get()
-            await log.add(event)
-            recorder_events.put_nowait(event)
+            await log.add(await logged.get())
 
-    tasks = [asyncio.create_task(fan_out()), asyncio.create_task(recorder.run(recorder_events))]
-    yield Hotline(asterisk, ami, log, databases, tasks[1])
+    tasks = [
+        asyncio.create_task(keep_log()),
+        asyncio.create_task(recorder.run(recorded)),
+        asyncio.create_task(cti.run(controlled)),
+        asyncio.create_task(cti.run_wallboard()),
+    ]
+    await _log_everyone_out(ami)
+    yield Hotline(asterisk, ami, log, databases, tasks[1], cti, hub)
     for task in tasks:
         task.cancel()
     ami.close()
+
+
+async def _log_everyone_out(ami: AmiClient) -> None:
+    """Queue membership survives Asterisk restarts (persistentmembers): start the run with none."""
+    for member in await ami.queue_status():
+        if member.get("Event") == "QueueMember":
+            await ami.queue_remove(member["Queue"], member["Location"])
 
 
 PORTS = itertools.count(16000, 10)
@@ -200,3 +247,54 @@ async def no_calls_left_over(hotline: Hotline) -> AsyncIterator[None]:
     except AmiError:
         pass  # no channel was up
     await asyncio.sleep(0.3)
+
+
+PASSWORD = "integration-password"
+DEPARTMENTS = [  # the directory's phones are SIPp softphones in the tests
+    {"code": "D001", "name": "市住建局", "duties": "物业管理、房屋安全", "phone": "9001"},
+    {"code": "D002", "name": "市市场监管局", "duties": "食品安全、价格", "phone": "9002"},
+    {"code": "D003", "name": "市档案馆", "duties": "档案查询"},  # no phone
+]
+
+
+@dataclass
+class AgentApi:
+    """The agent API served over real HTTP by uvicorn in the tests' event loop, on the same
+    call-control service the hotline fixture runs."""
+
+    client: httpx.AsyncClient
+    ws_url: str
+    sessions: sessionmaker[Session]
+
+    async def desk(self, username: str, role: str = "agent") -> Desk:
+        def ensure_user() -> None:
+            with self.sessions.begin() as session:
+                if find_user(session, username) is None:
+                    create_user(session, username, hash_password(PASSWORD), role, username)
+
+        await asyncio.to_thread(ensure_user)
+        reply = await self.client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+        assert reply.status_code == 200, reply.text
+        return Desk(self.client, reply.json()["token"], self.ws_url)
+
+
+@pytest.fixture(scope="session")
+async def agent_api(hotline: Hotline) -> AsyncIterator[AgentApi]:
+    sessions = hotline.databases["sqlite"]
+    with sessions.begin() as session:
+        replace_departments(session, parse_departments(DEPARTMENTS))
+    ctx = ApiContext(
+        sessions=sessions, health=lambda: {"asterisk": hotline.ami.connected, "database": True, "agi": True},
+        cti=hotline.cti, hub=hotline.hub,
+    )
+    port = hotline.settings.api_port
+    server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()
+        await asyncio.sleep(0.05)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        yield AgentApi(client, f"ws://127.0.0.1:{port}/api/v1/live", sessions)
+    server.should_exit = server.force_exit = True  # open websockets would hold a graceful exit
+    await asyncio.wait_for(serving, 10)

@@ -18,10 +18,12 @@ def sipp_binary() -> str:
     return path
 
 
-def start_uas(port: int, calls: int) -> subprocess.Popen[str]:
-    """A SIPp UAS that answers `calls` INVITEs on `port` and waits for the BYE."""
+def start_uas(port: int, calls: int, busy: bool = False) -> subprocess.Popen[str]:
+    """A SIPp UAS that answers `calls` INVITEs on `port` and waits for the BYE, or (busy) refuses
+    them with 486 Busy Here."""
+    scenario = ["-sf", str(SCENARIOS / "busy_uas.xml")] if busy else ["-sn", "uas"]
     return subprocess.Popen(
-        [sipp_binary(), "-sn", "uas", "-i", HOST, "-p", str(port), "-mp", str(port + 1000),
+        [sipp_binary(), *scenario, "-i", HOST, "-p", str(port), "-mp", str(port + 1000),
          "-m", str(calls), "-nostdin", "-timeout", "120"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
@@ -46,6 +48,7 @@ class Softphone:
     port: int
     asterisk_sip: str
     calls: int = 1
+    busy: bool = False
     _uas: subprocess.Popen[str] | None = field(default=None, init=False)
 
     def _register(self, expires: int) -> None:
@@ -60,7 +63,7 @@ class Softphone:
             raise RuntimeError(f"SIPp could not register {self.extension}: {done.stdout[-500:]} {done.stderr[-500:]}")
 
     def __enter__(self) -> Softphone:
-        self._uas = start_uas(self.port, self.calls)
+        self._uas = start_uas(self.port, self.calls, self.busy)
         self._register(expires=300)
         return self
 
@@ -80,10 +83,11 @@ class Trunk:
 
     port: int
     calls: int = 1
+    busy: bool = False
     _uas: subprocess.Popen[str] | None = field(default=None, init=False)
 
     def __enter__(self) -> Trunk:
-        self._uas = start_uas(self.port, self.calls)
+        self._uas = start_uas(self.port, self.calls, self.busy)
         return self
 
     def __exit__(self, *_: object) -> None:

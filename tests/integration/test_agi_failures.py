@@ -64,7 +64,7 @@ def misbehaving_agi(behaviour: str) -> Iterator[int]:
 
 async def assert_reaches_agent(hotline: Hotline, uniqueid: str, extension: str, timeout: float) -> None:
     connect = await hotline.events.wait_for(is_event("AgentConnect", Uniqueid=uniqueid), timeout=timeout)
-    assert connect["MemberName"] == extension
+    assert connect["Interface"] == f"PJSIP/{extension}"
 
 
 def fallbacks() -> float:
@@ -73,7 +73,7 @@ def fallbacks() -> float:
 
 async def test_agi_server_down_call_goes_to_default_queue(hotline: Hotline, port: int) -> None:
     before = fallbacks()
-    with hotline.softphone("8003", port):
+    async with hotline.agent("8003", port):
         uniqueid, _ = await hotline.call(
             hotline.new_caller(), hold_seconds=6, HOTLINE_AGI_URL=f"agi://127.0.0.1:{unused_tcp_port()}"
         )
@@ -81,20 +81,21 @@ async def test_agi_server_down_call_goes_to_default_queue(hotline: Hotline, port
         await assert_reaches_agent(hotline, uniqueid, "8003", timeout=10)
         records = await hotline.record(uniqueid)
     assert (route["Queue"], route["Fallback"]) == ("hotline-general", "yes")
-    assert all(r.agi_fallback and r.agent == "8003" for r in records.values())
+    assert all(r.agi_fallback and r.agent == "agent8003" for r in records.values())
     assert fallbacks() == before + 1  # counted for Prometheus
 
 
 @pytest.mark.parametrize("behaviour", ["stall", "nonsense"])
 async def test_stalled_or_nonsensical_agi_still_queues_the_call(hotline: Hotline, port: int, behaviour: str) -> None:
-    with hotline.softphone("8004", port), misbehaving_agi(behaviour) as agi_port:
-        uniqueid, _ = await hotline.call(
-            hotline.new_caller(), hold_seconds=10,
-            HOTLINE_AGI_URL=f"agi://127.0.0.1:{agi_port}", HOTLINE_IVR_BUDGET="3",
-        )
-        route = await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=uniqueid), 10)
-        await assert_reaches_agent(hotline, uniqueid, "8004", timeout=10)
-        await hotline.record(uniqueid)
+    async with hotline.agent("8004", port):
+        with misbehaving_agi(behaviour) as agi_port:
+            uniqueid, _ = await hotline.call(
+                hotline.new_caller(), hold_seconds=10,
+                HOTLINE_AGI_URL=f"agi://127.0.0.1:{agi_port}", HOTLINE_IVR_BUDGET="3",
+            )
+            route = await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=uniqueid), 10)
+            await assert_reaches_agent(hotline, uniqueid, "8004", timeout=10)
+            await hotline.record(uniqueid)
     # A stalled AGI is cut off by the IVR budget: no decision, so the fallback. The nonsense server
     # did decide "queue", but for a queue that does not exist: the default queue, at priority 0.
     assert route["Queue"] == "hotline-general"
@@ -112,7 +113,7 @@ async def test_agi_server_killed_mid_call_and_stopped(hotline: Hotline, port: in
                 if probe.connect_ex(("127.0.0.1", agi_port)) == 0:
                     break
             await asyncio.sleep(0.1)
-        with hotline.softphone("8005", port, calls=2):
+        async with hotline.agent("8005", port, calls=2):
             url = f"agi://127.0.0.1:{agi_port}"
             in_progress, _ = await hotline.call(hotline.new_caller(), hold_seconds=10, HOTLINE_AGI_URL=url)
             await hotline.events.wait_for(

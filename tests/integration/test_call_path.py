@@ -20,7 +20,7 @@ DEFAULT_PATH = "greeting>emergency_notice>barred_check>general"
 
 async def test_local_call_reaches_agent_and_is_recorded(hotline: Hotline, port: int) -> None:
     caller = hotline.new_caller()
-    with hotline.softphone("8001", port) as agent:
+    async with hotline.agent("8001", port) as agent:
         uniqueid, _ = await hotline.call(caller, hold_seconds=16)
         connect = await hotline.events.wait_for(is_event("AgentConnect", Uniqueid=uniqueid), timeout=30)
         records = await hotline.record(uniqueid)
@@ -31,7 +31,7 @@ async def test_local_call_reaches_agent_and_is_recorded(hotline: Hotline, port: 
         assert record.caller == caller, backend
         assert record.ivr_path == DEFAULT_PATH, backend
         assert (record.route_action, record.queue, record.agi_fallback) == ("queue", "hotline-general", False)
-        assert record.agent == "8001", backend
+        assert record.agent == "agent8001", backend
         assert record.wait_seconds is not None and 0 <= record.wait_seconds < 5, backend
         # Held 16 s from the answer; the IVR took ~11 s of that, so the agent talked for the rest.
         assert record.talk_seconds is not None and 2 <= record.talk_seconds <= 8, (backend, record.talk_seconds)
@@ -41,7 +41,7 @@ async def test_local_call_reaches_agent_and_is_recorded(hotline: Hotline, port: 
 
 async def test_carrier_sip_call_reaches_queue_and_agent(hotline: Hotline, port: int) -> None:
     since = hotline.events.mark()
-    with hotline.softphone("8002", port) as agent:
+    async with hotline.agent("8002", port) as agent:
         sipp = carrier_call(hotline.sip_address, "13912345678", hold_ms=16000, port=port + 5)
         start = await hotline.events.wait_for(
             is_event("UserEvent", UserEvent="HotlineCallStart", Caller="13912345678"), timeout=10, since=since
@@ -56,8 +56,8 @@ async def test_carrier_sip_call_reaches_queue_and_agent(hotline: Hotline, port: 
         assert await asyncio.to_thread(agent.answered_calls, 10) == 0
 
     assert join["Queue"] == "hotline-general"
-    assert connect["MemberName"] == "8002"
-    assert {r.agent for r in records.values()} == {"8002"}
+    assert connect["MemberName"] == "agent8002"
+    assert {r.agent for r in records.values()} == {"agent8002"}
 
 
 async def test_caller_hanging_up_in_queue_is_recorded_as_abandoned(hotline: Hotline) -> None:

@@ -49,6 +49,7 @@ def test_field_errors_name_the_entry_and_field() -> None:
         unit("e", parent=""),
         unit("f", keyword=["typo"]),
         "g",
+        unit("h", phone="ext 9001"),
     ])
     assert errors == [
         "[1] (code 'b').name: empty",
@@ -58,8 +59,9 @@ def test_field_errors_name_the_entry_and_field() -> None:
         "[3] (code 'c').keywords: expected a list of strings, got str",
         "[4] (code 'd').keywords[1]: expected a non-empty string, got ''",
         "[5] (code 'e').parent: expected a department code or null, got ''",
-        "[6] (code 'f').keyword: unknown field; known: code, name, duties, parent, keywords",
+        "[6] (code 'f').keyword: unknown field; known: code, name, duties, parent, keywords, phone",
         "[7]: expected an object, got str",
+        "[8] (code 'h').phone: expected 3 to 20 digits (the unit's phone extension), got 'ext 9001'",
     ]
 
 

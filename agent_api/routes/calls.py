@@ -1,0 +1,179 @@
+"""Agent state and call control: log in at a softphone with skills, pause with a reason, and
+control the call on the agent's phone (hold, transfers, three-way calls, 110 handoff)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from agent_api.context import ApiContext, context, require
+from storage.users import User
+from telephony.ami import AmiError, AmiUnavailable
+from telephony.cti import (
+    PAUSE_REASONS,
+    CallControlError,
+    CtiService,
+    InvalidRequest,
+    NotYourCall,
+    Target,
+    UnknownCall,
+    UnknownTarget,
+    WrongState,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["call control"])
+AGENT = require("agent", "supervisor")
+SUPERVISION = require("supervisor", "admin")
+
+_STATUS = {
+    UnknownCall: status.HTTP_404_NOT_FOUND,
+    UnknownTarget: status.HTTP_404_NOT_FOUND,
+    NotYourCall: status.HTTP_403_FORBIDDEN,
+    WrongState: status.HTTP_409_CONFLICT,
+    InvalidRequest: status.HTTP_422_UNPROCESSABLE_CONTENT,
+}
+
+
+def cti(ctx: ApiContext = Depends(context)) -> CtiService:
+    if ctx.cti is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "call control is not running in this API process")
+    return ctx.cti
+
+
+def install_error_handlers(app) -> None:
+    """Call-control refusals become clear 4xx replies; Asterisk being away becomes a 503."""
+
+    async def refused(_: Request, exc: CallControlError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=_STATUS.get(type(exc), status.HTTP_409_CONFLICT))
+
+    async def telephony(_: Request, exc: AmiError) -> JSONResponse:
+        if isinstance(exc, AmiUnavailable):
+            return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+        # the call changed under us (hung up, moved) between our check and Asterisk acting on it
+        return JSONResponse({"detail": f"Asterisk refused: {exc}"}, status_code=status.HTTP_409_CONFLICT)
+
+    app.add_exception_handler(CallControlError, refused)
+    app.add_exception_handler(AmiError, telephony)
+
+
+class LoginIn(BaseModel):
+    extension: str = Field(pattern=r"^[0-9]{3,8}$", examples=["8001"])
+    skills: dict[str, int] | None = Field(
+        default=None, description="skill -> penalty (0 = first choice); default: the configured skills",
+        examples=[{"general": 0, "business": 5}],
+    )
+
+
+class PauseIn(BaseModel):
+    reason: Literal[PAUSE_REASONS] = Field(examples=["break"])  # type: ignore[valid-type]
+
+
+class TargetIn(BaseModel):
+    kind: Literal["department", "agent", "queue"] = Field(examples=["department"])
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", examples=["D001"])
+
+    def target(self) -> Target:
+        return Target(self.kind, self.id)
+
+
+class PhoneTargetIn(BaseModel):
+    kind: Literal["department", "agent"] = Field(examples=["department"])
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", examples=["D001"])
+
+    def target(self) -> Target:
+        return Target(self.kind, self.id)
+
+
+class EmergencyIn(BaseModel):
+    number: Literal["110", "119", "120"] = "110"
+    direct: bool = Field(default=False, description="blind transfer instead of a three-way call the agent leaves")
+    ticket_number: str | None = Field(default=None, max_length=16, description="the ticket that records the handoff")
+
+
+@router.get("/agent/state", summary="My agent state: extension, queues, presence, pause reason")
+async def get_state(user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
+    return service.agent_view(user.username)
+
+
+@router.post("/agent/login", summary="Log in at a softphone: join the skills' queues (AMI QueueAdd)")
+async def login(body: LoginIn, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
+    return await service.login(user.username, body.extension, body.skills)
+
+
+@router.post("/agent/pause", summary="Pause with a reason code (AMI QueuePause)")
+async def pause(body: PauseIn, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
+    return await service.pause(user.username, body.reason)
+
+
+@router.post("/agent/unpause", summary="Take calls again")
+async def unpause(user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
+    return await service.unpause(user.username)
+
+
+@router.post("/agent/logout", summary="Leave every queue (AMI QueueRemove)")
+async def logout(user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
+    return await service.logout(user.username)
+
+
+@router.get("/agents", summary="Every logged-in agent's state, for supervisors")
+async def list_agents(_: User = Depends(SUPERVISION), service: CtiService = Depends(cti)) -> list[dict]:
+    return service.agents_view()
+
+
+@router.get("/wallboard", summary="Waiting calls, longest wait, agents by state, answered within 15 s today")
+async def wallboard(_: User = Depends(SUPERVISION), service: CtiService = Depends(cti)) -> dict:
+    return await service.wallboard()
+
+
+@router.post("/calls/{call_id}/hangup", summary="End the call")
+async def hangup(call_id: str, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
+    await service.hangup(user.username, call_id)
+    return {"call_id": call_id, "state": "hanging_up"}
+
+
+@router.post("/calls/{call_id}/hold", summary="Hold: the caller hears music")
+async def hold(call_id: str, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
+    return await service.hold(user.username, call_id)
+
+
+@router.post("/calls/{call_id}/unhold", summary="Back to the caller")
+async def unhold(call_id: str, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
+    return await service.unhold(user.username, call_id)
+
+
+@router.post("/calls/{call_id}/transfer", summary="Blind transfer to a department, another agent or a queue")
+async def transfer(call_id: str, body: TargetIn, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
+    return await service.blind_transfer(user.username, call_id, body.target())
+
+
+@router.post("/calls/{call_id}/consult", summary="Attended transfer: consult the target while the caller holds")
+async def consult(call_id: str, body: PhoneTargetIn, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
+    return await service.consult(user.username, call_id, body.target())
+
+
+@router.post("/calls/{call_id}/consult/complete", summary="Hand the caller to the consulted target")
+async def complete_consult(call_id: str, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
+    return await service.complete_consult(user.username, call_id)
+
+
+@router.post("/calls/{call_id}/consult/cancel", summary="End the consultation and return to the caller")
+async def cancel_consult(call_id: str, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
+    return await service.cancel_consult(user.username, call_id)
+
+
+@router.post("/calls/{call_id}/conference", summary="Three-way call (三方通话) with a department or agent")
+async def conference(call_id: str, body: PhoneTargetIn, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
+    return await service.conference(user.username, call_id, body.target())
+
+
+@router.post("/calls/{call_id}/conference/leave", summary="Leave the three-way call; the others keep talking")
+async def leave_conference(call_id: str, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
+    return await service.leave_conference(user.username, call_id)
+
+
+@router.post("/calls/{call_id}/emergency", summary="Hand the caller to 110/119/120 (one key)")
+async def emergency(call_id: str, body: EmergencyIn, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
+    return await service.emergency(user.username, call_id, body.number, body.direct, body.ticket_number)

@@ -1,0 +1,82 @@
+"""What call control reads from and writes to the database, as plain functions over sessions."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.agents import ANSWERED_WITHIN_SECONDS
+from domain.tickets import SHANGHAI, Action, Actor, Command, EmergencyHandoff, Role, apply
+from domain.transfers import Transfer, TransferKind
+from storage.barred_callers import is_barred
+from storage.call_records import answered_counts
+from storage.departments import department_phone
+from storage.tickets import load_ticket, save_change, stored_deadline, tickets_of_caller
+from telephony.cti import CtiHooks
+
+log = logging.getLogger(__name__)
+REPEAT_WINDOW = timedelta(days=30)  # a caller with a ticket this recent is a repeat caller
+
+
+def caller_context(session: Session, caller: str, call_id: str, now: datetime) -> dict[str, Any]:
+    """The screen-pop's view of a caller: earlier tickets, repeat and barred flags, and the draft
+    ticket being written for this call, if any."""
+    tickets = tickets_of_caller(session, caller) if caller else []
+    draft = next((t for t in tickets if t.call_uniqueid == call_id), None)
+    previous = [t for t in tickets if t is not draft]
+    return {
+        "previous_tickets": [
+            {"number": t.number, "status": str(t.status), "request_type": str(t.request_type),
+             "created_at": t.created_at.isoformat(), "content": t.content[:200]}
+            for t in previous
+        ],
+        "repeat_caller": any(now - t.created_at <= REPEAT_WINDOW for t in previous),
+        "barred": bool(caller) and is_barred(session, caller, now),
+        "draft_ticket": {"number": draft.number, "content": draft.content} if draft else None,
+    }
+
+
+def record_handoff(session: Session, transfer: Transfer) -> None:
+    """Writes a finished 110/119/120 handoff onto its ticket, with an audit entry."""
+    if transfer.ticket_number is None:
+        return
+    ticket = load_ticket(session, transfer.ticket_number)
+    if ticket is None:
+        log.warning("handoff of call %s: ticket %s not found", transfer.call_id, transfer.ticket_number)
+        return
+    handoff = EmergencyHandoff(
+        number=transfer.target.partition(":")[2], by_user=transfer.by_user,
+        requested_at=datetime.fromtimestamp(transfer.started_at, UTC),
+        direct=transfer.kind is TransferKind.DIRECT_HANDOFF,
+        answered_at=datetime.fromtimestamp(transfer.answered_at, UTC) if transfer.answered_at else None,
+        failure="" if transfer.answered_at else transfer.reason,
+    )
+    changed, entry = apply(
+        ticket, Command(Action.RECORD_HANDOFF, handoff=handoff), Actor(transfer.by_user, Role.AGENT), datetime.now(UTC)
+    )
+    save_change(session, changed, entry, stored_deadline(session, ticket.number))
+
+
+def build_cti_hooks(sessions: sessionmaker[Session]) -> CtiHooks:
+    def read(work):
+        with sessions() as session:
+            return work(session)
+
+    def write(work):
+        with sessions.begin() as session:
+            return work(session)
+
+    def today_start() -> datetime:
+        local = datetime.now(SHANGHAI)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+    return CtiHooks(
+        department_phone=lambda code: read(lambda s: department_phone(s, code)),
+        caller_context=lambda caller, call_id: read(lambda s: caller_context(s, caller, call_id, datetime.now(UTC))),
+        record_handoff=lambda transfer: write(lambda s: record_handoff(s, transfer)),
+        answered_today=lambda: read(lambda s: answered_counts(s, today_start(), ANSWERED_WITHIN_SECONDS)),
+        ticket_exists=lambda number: read(lambda s: load_ticket(s, number) is not None),
+    )
