@@ -58,11 +58,14 @@ bearer = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth/
 
 
 def current_user(
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer), session: Session = Depends(db)
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer), ctx: ApiContext = Depends(context)
 ) -> User:
+    """The token's user, read in a transaction of its own: call-control routes must not hold a
+    database transaction open while they wait for Asterisk."""
     if credentials is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first: Authorization: Bearer <token>")
-    user = user_for_token(session, credentials.credentials, datetime.now(UTC))
+    with ctx.sessions() as session, session.begin():
+        user = user_for_token(session, credentials.credentials, datetime.now(UTC))
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "token unknown or expired: sign in again")
     return user

@@ -27,6 +27,11 @@ SUPERVISORS = "supervisors"
 Publish = Callable[[str, dict], None]  # audience ("user:<name>" or "supervisors"), message
 
 
+def conference_room(call_id: str) -> str:
+    """The ConfBridge room of a call: the digits of the caller's uniqueid (dialplan-safe)."""
+    return "".join(ch for ch in call_id if ch.isdigit())
+
+
 class CallControlError(Exception):
     """A call-control request that cannot be done; the subclass says why."""
 
@@ -347,6 +352,7 @@ class CtiService:
         await asyncio.sleep(self.config.handoff_overlap_seconds)
         if call.agent_channel is not None and call.call_id in self.board.calls:
             await self.ami.hangup(call.agent_channel)
+        self._advance(call.call_id, TransferState.COMPLETED)
 
     async def _left_room(self, room: str, channel: str) -> None:
         """A caller left alone in a room (agent and third party gone) goes back to the queue."""
@@ -456,15 +462,16 @@ class CtiService:
             raise WrongState(f"call {call_id} is {call.mode}; this needs it {' or '.join(map(str, modes))}")
         return call
 
-    async def _dial_string(self, target: Target) -> str:
+    async def _phone(self, target: Target) -> tuple[str, str]:
+        """The target's number (the dialplan extension a transfer goes to) and dial string."""
         if target.kind == "agent" and target.id in self.config.agent_extensions:
-            return f"PJSIP/{target.id}"
+            return target.id, f"PJSIP/{target.id}"
         if target.kind == "emergency" and target.id in self.config.emergency_numbers:
-            return f"PJSIP/emergency-{target.id}"
+            return target.id, f"PJSIP/emergency-{target.id}"
         if target.kind == "department":
             phone = await asyncio.to_thread(self.hooks.department_phone, target.id)
             if phone:
-                return f"PJSIP/{phone}"
+                return phone, f"PJSIP/{phone}"
             raise UnknownTarget(f"department {target.id} is unknown or has no phone in the directory")
         raise UnknownTarget(f"unknown {target.kind} {target.id!r}")
 
@@ -503,8 +510,8 @@ class CtiService:
                 raise UnknownTarget(f"unknown queue {target.id!r}")
             exten, variables = "queue", {"CTI_QUEUE": target.id}
         else:
-            exten = target.id
-            variables = {"CTI_DIAL": await self._dial_string(target), "CTI_RETURN_TO": call.agent_extension}
+            exten, dial = await self._phone(target)
+            variables = {"CTI_DIAL": dial, "CTI_RETURN_TO": call.agent_extension}
         variables |= {"CTI_RING_SECONDS": str(self.config.ring_seconds), "CTI_CALL_ID": call_id}
         transfer = self._start(call, kind, target, user, ticket)
         for name, value in variables.items():
@@ -517,7 +524,7 @@ class CtiService:
     async def consult(self, user: str, call_id: str, target: Target) -> dict:
         call = self._own_call(user, call_id, CallMode.TALKING)
         assert call.agent_channel is not None
-        dial = await self._dial_string(target)
+        _, dial = await self._phone(target)
         transfer = self._start(call, TransferKind.ATTENDED, target, user)
         for name, value in {
             "CTI_HELD_CALLER": call.caller_channel, "CTI_DIAL": dial, "CTI_COMPLETED": "",
@@ -555,7 +562,7 @@ class CtiService:
     async def conference(self, user: str, call_id: str, target: Target) -> dict:
         """Caller, agent and target in one ConfBridge room; the agent may leave later."""
         call = self._own_call(user, call_id, CallMode.TALKING)
-        dial = await self._dial_string(target)
+        _, dial = await self._phone(target)
         transfer = self._start(call, TransferKind.CONFERENCE, target, user)
         await self._into_room(call, agent_waits=False)
         await self._ring_into_room(call, dial)
@@ -581,7 +588,7 @@ class CtiService:
         call = self._own_call(user, call_id, CallMode.TALKING)
         transfer = self._start(call, TransferKind.HANDOFF, target, user, ticket)
         await self._into_room(call, agent_waits=True)
-        await self._ring_into_room(call, await self._dial_string(target))
+        await self._ring_into_room(call, (await self._phone(target))[1])
         call.mode = CallMode.HANDOFF
         return transfer.view()
 
@@ -589,7 +596,7 @@ class CtiService:
         """Moves the caller into the call's ConfBridge room; the agent joins too, or waits on
         hold (the caller alone in the room hears music)."""
         assert call.agent_channel is not None
-        call.room = call.call_id.replace(".", "")
+        call.room = conference_room(call.call_id)
         await self.ami.setvar(call.caller_channel, "CTI_CONF_USER", "hotline-caller")
         if agent_waits:
             await self.ami.setvar(call.agent_channel, "CTI_HELD_CALLER", call.caller_channel)

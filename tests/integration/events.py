@@ -36,7 +36,11 @@ class EventLog:
         try:
             return await asyncio.wait_for(found(), timeout)
         except TimeoutError:
-            raise AssertionError(f"no matching AMI event within {timeout} s") from None
+            seen = [
+                f"{e.get('Event')}({e.get('UserEvent') or e.get('Channel', '')})"
+                for e in self.events[since:][-30:] if e.get("Event") not in ("Newstate", "NewConnectedLine")
+            ]
+            raise AssertionError(f"no matching AMI event within {timeout} s; the last ones: {seen}") from None
 
     def matching(self, matches: Callable[[Event], bool], since: int = 0) -> list[Event]:
         return [event for event in self.events[since:] if matches(event)]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from storage.tickets import audit_trail, load_ticket
+from telephony.cti import conference_room
 from tests.integration.conftest import TRUNK_PORTS, AgentApi, Hotline
 from tests.integration.desk import Desk, LiveFeed, message
 from tests.integration.events import is_event
@@ -65,7 +66,9 @@ async def wait_same_bridge(hotline: Hotline, since: int, *channels: str, timeout
         if same_bridge(hotline, since, *channels):
             return
         await asyncio.sleep(0.1)
-    raise AssertionError(f"{channels} never shared a bridge")
+    seen = [f"{e.get('Event')}({e.get('Channel', '')} {e.get('BridgeUniqueid', '')[:4]})" for e in hotline.events.events[since:]
+            if e.get("Event") in ("BridgeEnter", "BridgeLeave", "Hangup", "DialEnd", "UserEvent", "MusicOnHoldStop")]
+    raise AssertionError(f"{channels} never shared a bridge; {seen}")
 
 
 async def test_hold_plays_music_and_unhold_bridges_back(hotline: Hotline, agent_api: AgentApi, port: int) -> None:
@@ -174,7 +177,7 @@ async def test_three_way_call_agent_leaves_and_the_two_keep_talking(hotline: Hot
             mark = hotline.events.mark()
             reply = await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/conference", {"kind": "department", "id": "D001"})
             assert reply["kind"] == "conference"
-            room = call.uniqueid.replace(".", "")
+            room = conference_room(call.uniqueid)
             joined = set()
             while len(joined) < 3:
                 event = await hotline.events.wait_for(
@@ -202,7 +205,7 @@ async def test_110_handoff_answered_agent_drops_and_ticket_records_it(hotline: H
     async with connected_call(hotline, agent_api, "8018", port) as call:
         with Trunk(TRUNK_PORTS["110"]):
             mark = hotline.events.mark()
-            room = call.uniqueid.replace(".", "")
+            room = conference_room(call.uniqueid)
             await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/emergency", {"number": "110", "ticket_number": number})
             # the caller waits alone in the room, with music, while 110 rings
             await hotline.events.wait_for(is_event("ConfbridgeJoin", Conference=room, Channel=call.caller_channel), 10, mark)
@@ -227,7 +230,7 @@ async def test_110_handoff_unanswered_caller_comes_back_to_the_agent(hotline: Ho
     async with connected_call(hotline, agent_api, "8019", port) as call:
         with Trunk(TRUNK_PORTS["110"], busy=True):
             mark = hotline.events.mark()
-            room = call.uniqueid.replace(".", "")
+            room = conference_room(call.uniqueid)
             await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/emergency", {"number": "110", "ticket_number": number})
             error = await call.feed.wait_for(message("error", call_id=call.uniqueid), 15)
             assert "110" in error["message"] and "back with the caller" in error["message"]
