@@ -42,11 +42,6 @@ def extension_of(interface: str) -> str:
     return interface.partition("/")[2] or interface
 
 
-def channel_extension(channel: str) -> str:
-    """'PJSIP/8001-0000001a' -> '8001'."""
-    return extension_of(channel).rsplit("-", 1)[0]
-
-
 @dataclass
 class Agent:
     extension: str

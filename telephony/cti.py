@@ -93,7 +93,7 @@ class CtiHooks:
 
 @dataclass
 class _Pending:
-    """An Originate in flight: the room it joins and the transfer it belongs to."""
+    """An Originate in flight: the call whose room the rung party joins."""
 
     call_id: str
     room: str
@@ -111,7 +111,6 @@ class CtiService:
         self._rooms: dict[str, set[str]] = {}  # ConfBridge room -> channels in it
         self._changed = asyncio.Condition()
         self._ids = itertools.count(1)
-        self._synced = asyncio.Event()
         self._day = ""
         self._answered_base = (0, 0)
         self._tasks: set[asyncio.Task] = set()
@@ -139,12 +138,13 @@ class CtiService:
             log.warning("CTI: queue state not re-read: %s", exc)
             return
         self.board.reset(status, time.time())
-        self._synced.set()
         log.info("CTI: state re-read from Asterisk: %d agents logged in, %d waiting",
                  len(self.board.agents), len(self.board.waiting()))
+        back = {"type": "telephony", "connected": True, "resynced": True}
         for agent in self.board.agents.values():
+            self.publish(f"user:{agent.user}", back)
             self._push_agent(agent.extension)
-        self.publish(SUPERVISORS, {"type": "telephony", "connected": True, "resynced": True})
+        self.publish(SUPERVISORS, back)
 
     async def run_wallboard(self) -> None:
         """Pushes the wallboard to supervisors every few seconds."""

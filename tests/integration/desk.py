@@ -27,9 +27,9 @@ class LiveFeed:
             self.messages.append(json.loads(raw))
             self._arrived.set()
 
-    async def wait_for(self, matches: Callable[[Message], bool], timeout: float = 20) -> Message:
+    async def wait_for(self, matches: Callable[[Message], bool], timeout: float = 20, since: int = 0) -> Message:
         async def found() -> Message:
-            seen = 0
+            seen = since
             while True:
                 for message in self.messages[seen:]:
                     if matches(message):

@@ -4,6 +4,7 @@ wrap-up, screen-pop, the wallboard, resync after an API restart, and AMI down.""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from datetime import UTC, datetime
 
 import httpx
@@ -17,7 +18,7 @@ from hotline.system import cti_config
 from storage.tickets import insert_ticket, next_ticket_number
 from telephony.ami import AmiClient
 from telephony.cti import CtiService
-from tests.integration.conftest import AgentApi, Hotline
+from tests.integration.conftest import ASTERISK, AgentApi, Hotline
 from tests.integration.desk import message
 from tests.integration.events import is_event
 
@@ -145,3 +146,23 @@ async def test_state_is_re_read_after_an_api_restart_and_ami_down_is_503(
         assert reply.status_code == 503
         assert "not reachable" in reply.json()["detail"]
         await desk.ok("/api/v1/agent/logout")
+
+
+async def test_asterisk_restart_agents_told_and_state_re_read(hotline: Hotline, agent_api: AgentApi, port: int) -> None:
+    desk = await agent_api.desk("agent8010")
+    feed, close = await desk.live()
+    try:
+        with hotline.softphone("8010", port):
+            await desk.ok("/api/v1/agent/login", {"extension": "8010", "skills": {"general": 0, "business": 1}})
+            await desk.ok("/api/v1/agent/pause", {"reason": "meal"})
+            mark = len(feed.messages)
+            await asyncio.to_thread(subprocess.run, [str(ASTERISK), "restart"], check=True, timeout=120)
+            # Asterisk is back: AMI reconnects by itself and state is re-read within 10 s.
+            await feed.wait_for(message("telephony", connected=False), 10, since=mark)
+            back = await feed.wait_for(message("telephony", connected=True, resynced=True), 10, since=mark)
+            state = await feed.wait_for(message("agent"), 5, since=feed.messages.index(back))
+            assert state["queues"] == {"hotline-general": 0, "hotline-business": 1}
+            assert (state["presence"], state["pause_reason"]) == ("paused", "meal")
+            await desk.ok("/api/v1/agent/logout")
+    finally:
+        await close()
