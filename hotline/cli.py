@@ -79,9 +79,15 @@ def _how_to_call(settings: Settings) -> str:
 hotline12345 is up: Asterisk SIP on {host}:{settings.sip_port}, FastAGI on {settings.agi_url},
 agent API on http://{host}:{settings.api_port}/api/v1/health, database {settings.database_url}.
 
-Log in a softphone as an agent (any SIP client on this machine):
+Register a softphone (any SIP client on this machine):
   server {host}:{settings.sip_port} (UDP)   user {agent}   password {settings.sip_password(agent)}
   (all agents and department phones: `hotline sip-credentials`)
+Then log the agent in to the queues, so calls ring that phone:
+  .venv/bin/hotline user add wang --role agent        (asks for a password)
+  TOKEN=$(curl -s -X POST http://{host}:{settings.api_port}/api/v1/auth/login -H 'content-type: application/json' \\
+            -d '{{"username":"wang","password":"…"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  curl -X POST http://{host}:{settings.api_port}/api/v1/agent/login -H "authorization: Bearer $TOKEN" \\
+       -H 'content-type: application/json' -d '{{"extension":"{agent}"}}'
 
 Place a call to 12345 as the carrier would (SIPp; the call is answered, greeted, queued):
   sipp -sn uac -s 12345 -m 1 -d 20000 -i {host} -p 5070 {host}:{settings.sip_port}
