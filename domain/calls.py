@@ -75,6 +75,7 @@ class CallTracker:
             "AgentConnect": self._agent_connect,
             "AgentComplete": self._agent_complete,
             "QueueCallerAbandon": self._queue_abandon,
+            "BlindTransfer": self._blind_transfer,
         }
 
     def live(self) -> list[CallRecord]:
@@ -85,7 +86,7 @@ class CallTracker:
         name = event.get("Event", "")
         if name == "UserEvent":
             name = f"UserEvent:{event.get('UserEvent', '')}"
-        uniqueid = event.get("Uniqueid", "")
+        uniqueid = event.get("Uniqueid") or event.get("TransfereeUniqueid", "")
         if name == "UserEvent:HotlineCallStart":
             if uniqueid and uniqueid not in self._calls:
                 self._calls[uniqueid] = CallRecord(uniqueid, caller=_text(event, "Caller"), started_at=at)
@@ -126,6 +127,12 @@ class CallTracker:
     @staticmethod
     def _agent_complete(record: CallRecord, event: Event, at: datetime) -> None:
         record.talk_seconds = _seconds(event, "TalkTime")
+
+    @staticmethod
+    def _blind_transfer(record: CallRecord, event: Event, at: datetime) -> None:
+        """The agent transferred the caller: to a phone number, or to `queue` (CTI_QUEUE)."""
+        if event.get("Result") == "Success":
+            record.transfer_target = _text(event, "Extension")
 
     @staticmethod
     def _queue_abandon(record: CallRecord, event: Event, at: datetime) -> None:

@@ -172,8 +172,8 @@ TRANSITIONS: dict[tuple[TicketStatus, Action], Transition] = {
     # Urgent tickets: the unit records when it reached the caller and the site (30-minute rule).
     **{(s, _A.RECORD_CONTACT): Transition(s, DEPARTMENT_ONLY) for s in (_S.DISPATCHED, _S.SIGNED)},
     **{(s, _A.RECORD_ON_SITE): Transition(s, DEPARTMENT_ONLY) for s in (_S.DISPATCHED, _S.SIGNED)},
-    # A caller handed to 110/119/120 during the call: recorded whatever the ticket's status.
-    **{(s, _A.RECORD_HANDOFF): Transition(s, CENTRE) for s in TicketStatus},
+    # A caller handed to 110/119/120 during a call about an open ticket.
+    **{(s, _A.RECORD_HANDOFF): Transition(s, CENTRE) for s in OPEN_STATUSES},
 }
 
 

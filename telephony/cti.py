@@ -17,6 +17,7 @@ from typing import Any
 
 from domain.agents import Agent, CallMode, Change, LiveCall, QueueBoard
 from domain.transfers import Transfer, TransferKind, TransferState
+from telephony import metrics
 from telephony.ami import AmiClient, AmiError
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,9 @@ class CtiService:
         while True:
             await asyncio.sleep(self.config.wallboard_interval_seconds)
             try:
-                self.publish(SUPERVISORS, {"type": "wallboard", **await self.wallboard()})
+                wallboard = await self.wallboard()
+                metrics.show_wallboard(wallboard)
+                self.publish(SUPERVISORS, {"type": "wallboard", **wallboard})
             except Exception:
                 log.exception("CTI: wallboard not pushed")
 
@@ -243,6 +246,8 @@ class CtiService:
             return None
         transfer = transfer.to(state, time.time(), reason)
         self._push_transfer(transfer, message)
+        if transfer.finished:
+            metrics.TRANSFERS.labels(str(transfer.kind), str(transfer.state)).inc()
         if transfer.finished and transfer.kind in (TransferKind.HANDOFF, TransferKind.DIRECT_HANDOFF):
             self._spawn(asyncio.to_thread(self.hooks.record_handoff, transfer), "record handoff")
         return transfer

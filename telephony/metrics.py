@@ -25,3 +25,19 @@ def count_call(route: str | None, fallback: bool, abandoned: bool, answered_wait
         ABANDONED.inc()
     if answered_wait is not None:
         QUEUE_WAIT.observe(answered_wait)
+
+
+WAITING = Gauge("hotline_calls_waiting", "Callers waiting in the queues now")
+LONGEST_WAIT = Gauge("hotline_longest_wait_seconds", "The longest current wait in any queue")
+AGENTS = Gauge("hotline_agents", "Logged-in agents by presence", ["presence"])
+TRANSFERS = Counter(
+    "hotline_transfers_total", "Finished transfers, three-way calls and 110/119/120 handoffs by kind and outcome",
+    ["kind", "outcome"],
+)
+
+
+def show_wallboard(wallboard: dict) -> None:
+    WAITING.set(wallboard["waiting"])
+    LONGEST_WAIT.set(wallboard["longest_wait_seconds"])
+    for presence, count in wallboard["agents"].items():
+        AGENTS.labels(presence).set(count)

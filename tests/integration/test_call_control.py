@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
+from prometheus_client import REGISTRY
 
 from storage.tickets import audit_trail, load_ticket
 from telephony.cti import conference_room
@@ -96,6 +97,18 @@ async def test_hold_plays_music_and_unhold_bridges_back(hotline: Hotline, agent_
         await hotline.events.wait_for(is_event("Hangup", Uniqueid=call.uniqueid), 10)
 
 
+async def test_agent_hanging_up_during_hold_sends_the_caller_back_to_the_queue(
+    hotline: Hotline, agent_api: AgentApi, port: int
+) -> None:
+    async with connected_call(hotline, agent_api, "8011", port) as call:
+        await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/hold")
+        mark = hotline.events.mark()
+        await hotline.ami.hangup(call.agent_channel)  # the agent puts the phone down
+        join = await hotline.events.wait_for(is_event("QueueCallerJoin", Uniqueid=call.uniqueid), 10, mark)
+        assert (join["Queue"], join["Priority"]) == ("hotline-general", "9")
+        await call.feed.wait_for(message("call", call_id=call.uniqueid, state="ended"), 5)
+
+
 async def test_blind_transfer_to_a_department(hotline: Hotline, agent_api: AgentApi, port: int) -> None:
     async with connected_call(hotline, agent_api, "8013", port) as call:
         with hotline.softphone("9001", port + 5):
@@ -112,6 +125,26 @@ async def test_blind_transfer_to_a_department(hotline: Hotline, agent_api: Agent
             await wait_same_bridge(hotline, mark, call.caller_channel, dial["DestChannel"])
             done = await call.feed.wait_for(message("transfer", call_id=call.uniqueid, state="completed"), 10)
             assert done["answered"] is True
+            await hotline.ami.hangup(call.caller_channel)
+            records = await hotline.record(call.uniqueid)
+    for backend, record in records.items():
+        assert (record.agent, record.transfer_target) == ("agent8013", "9001"), backend
+        assert record.talk_seconds is not None and record.ended_at is not None, backend
+
+
+async def test_blind_transfer_to_another_skill_queue(hotline: Hotline, agent_api: AgentApi, port: int) -> None:
+    async with connected_call(hotline, agent_api, "8012", port) as call:
+        async with hotline.agent("8007", port + 5, skills={"business": 0}):
+            bad = await call.desk.post(f"/api/v1/calls/{call.uniqueid}/transfer", {"kind": "queue", "id": "no-such-queue"})
+            assert bad.status_code == 404
+            mark = hotline.events.mark()
+            await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/transfer", {"kind": "queue", "id": "hotline-business"})
+            join = await hotline.events.wait_for(is_event("QueueCallerJoin", Uniqueid=call.uniqueid), 10, mark)
+            assert (join["Queue"], join["Priority"]) == ("hotline-business", "5")
+            connect = await hotline.events.wait_for(is_event("AgentConnect", Uniqueid=call.uniqueid), 20, mark)
+            assert connect["MemberName"] == "agent8007"
+            moved = await call.desk.post(f"/api/v1/calls/{call.uniqueid}/hold")
+            assert moved.status_code == 403  # the call is agent8007's now
 
 
 async def test_attended_transfer_completed(hotline: Hotline, agent_api: AgentApi, port: int) -> None:
@@ -172,6 +205,7 @@ async def test_attended_transfer_to_a_busy_phone_brings_the_agent_back(hotline: 
 
 
 async def test_three_way_call_agent_leaves_and_the_two_keep_talking(hotline: Hotline, agent_api: AgentApi, port: int) -> None:
+    before = REGISTRY.get_sample_value("hotline_transfers_total", {"kind": "conference", "outcome": "completed"}) or 0
     async with connected_call(hotline, agent_api, "8017", port) as call:
         with hotline.softphone("9001", port + 5):
             mark = hotline.events.mark()
@@ -194,6 +228,8 @@ async def test_three_way_call_agent_leaves_and_the_two_keep_talking(hotline: Hot
             await asyncio.sleep(1.5)
             members = {e["Channel"] for e in await hotline.ami.confbridge_list(room) if e.get("Event") == "ConfbridgeList"}
             assert members == {call.caller_channel, department}
+    after = REGISTRY.get_sample_value("hotline_transfers_total", {"kind": "conference", "outcome": "completed"})
+    assert after == before + 1  # counted for Prometheus
 
 
 async def handoff_ticket(hotline: Hotline) -> str:

@@ -279,3 +279,14 @@ def test_missing_headers_do_not_raise() -> None:
     assert record is not None
     assert record.caller is None and record.agent is None and record.priority is None
     assert record.hangup_cause is None and record.hangup_cause_code is None
+
+
+def test_blind_transfer_by_the_agent_is_recorded_on_the_caller_s_record() -> None:
+    tracker = CallTracker()
+    feed_all(tracker, [(0, call_start()), (6, route())])
+    transfer = {"Event": "BlindTransfer", "Result": "Success", "TransfereeUniqueid": UID,
+                "TransfererUniqueid": AGENT_UID, "Context": "cti-transfer", "Extension": "9001"}
+    tracker.feed({**transfer, "Result": "Fail", "Extension": "9002"}, at(20))
+    tracker.feed(transfer, at(30))
+    record = tracker.feed(hangup(), at(60))
+    assert record is not None and record.transfer_target == "9001"

@@ -13,6 +13,7 @@ from domain.tickets import (
     Channel,
     Command,
     DispatchLeg,
+    EmergencyHandoff,
     Forbidden,
     IllegalTransition,
     InvalidCommand,
@@ -151,6 +152,7 @@ VALID: dict[Action, tuple[Command, Actor]] = {
     A.DENY_EXTENSION: (Command(A.DENY_EXTENSION), SUPERVISOR),
     A.RECORD_CONTACT: (Command(A.RECORD_CONTACT), WATER),
     A.RECORD_ON_SITE: (Command(A.RECORD_ON_SITE), WATER),
+    A.RECORD_HANDOFF: (Command(A.RECORD_HANDOFF, handoff=EmergencyHandoff("110", "agent-1", AT, direct=False)), AGENT),
 }
 
 REQUEST_EXTENSION = VALID[A.REQUEST_EXTENSION]
@@ -194,6 +196,7 @@ def test_transition_roles_match_the_flow() -> None:
         A.REHANDLE: {Role.SUPERVISOR}, A.SUPERVISE: {Role.SUPERVISOR}, A.MERGE_INTO: centre,
         A.REQUEST_EXTENSION: department, A.APPROVE_EXTENSION: {Role.SUPERVISOR},
         A.DENY_EXTENSION: {Role.SUPERVISOR}, A.RECORD_CONTACT: department, A.RECORD_ON_SITE: department,
+        A.RECORD_HANDOFF: centre,
     }  # fmt: skip
     for (_, action), transition in TRANSITIONS.items():
         assert transition.roles == expected[action], action
@@ -213,8 +216,8 @@ def test_illegal_transition_lists_the_actions_allowed_for_the_role() -> None:
         apply(make_ticket(), Command(A.CLOSE), AGENT, AT)
     error = caught.value
     assert (error.status, error.action) == (S.DRAFT, A.CLOSE)
-    assert error.allowed_actions == ["accept", "reject", "answer_on_spot", "merge_into"]
-    assert "accept, reject, answer_on_spot, merge_into" in str(error)
+    assert error.allowed_actions == ["accept", "reject", "answer_on_spot", "merge_into", "record_handoff"]
+    assert "accept, reject, answer_on_spot, merge_into, record_handoff" in str(error)
 
 
 def test_illegal_transition_for_department_lists_its_own_actions() -> None:

@@ -38,8 +38,8 @@ def ticket(status: TicketStatus = TicketStatus.DRAFT) -> Ticket:
     return Ticket("202611200001", RequestType.HELP, Channel.PHONE, "有人打架", NOW, status=status, urgent=True)
 
 
-@pytest.mark.parametrize("status", [TicketStatus.DRAFT, TicketStatus.ACCEPTED, TicketStatus.CLOSED])
-def test_handoff_recorded_in_any_status_with_who_when_and_answer(status: TicketStatus) -> None:
+@pytest.mark.parametrize("status", [TicketStatus.DRAFT, TicketStatus.ACCEPTED, TicketStatus.DISPATCHED])
+def test_handoff_recorded_on_an_open_ticket_with_who_when_and_answer(status: TicketStatus) -> None:
     handoff = EmergencyHandoff("110", "wang", NOW, direct=False, answered_at=NOW)
     changed, audit = apply(ticket(status), Command(Action.RECORD_HANDOFF, handoff=handoff), Actor("wang", Role.AGENT), NOW)
     assert changed.handoffs == (handoff,) and changed.status is status
