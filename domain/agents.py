@@ -187,10 +187,15 @@ class QueueBoard:
                 uniqueid, event.get("Channel", ""), event.get("CallerIDNum", ""), event.get("Queue", ""), now,
                 self._paths.get(uniqueid),
             )
-        else:  # back in a queue after a transfer or a hold whose agent left
+        changes = [Change("waiting", call_id=uniqueid)]
+        if call.mode is not CallMode.QUEUED:  # back in a queue after a transfer, or its agent left
+            agent = self.agents.get(call.agent_extension or "")
+            if agent is not None and agent.call_id == uniqueid:
+                agent.call_id, agent.last_call_at = None, now
+                changes.append(Change("left", agent.extension, uniqueid))
             call.queue, call.joined_at, call.mode = event.get("Queue", call.queue), now, CallMode.QUEUED
             call.agent_extension = call.agent_channel = call.room = call.consult_channel = None
-        return [Change("waiting", call_id=uniqueid)]
+        return changes
 
     def _agent_called(self, event: Event, now: float) -> list[Change]:
         call = self.calls.get(event.get("Uniqueid", ""))

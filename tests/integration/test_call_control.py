@@ -104,8 +104,10 @@ async def test_agent_hanging_up_during_hold_sends_the_caller_back_to_the_queue(
         await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/hold")
         mark = hotline.events.mark()
         await hotline.ami.hangup(call.agent_channel)  # the agent puts the phone down
-        join = await hotline.events.wait_for(is_event("QueueCallerJoin", Uniqueid=call.uniqueid), 10, mark)
-        assert (join["Queue"], join["Priority"]) == ("hotline-general", "9")
+        # back at the front of the queue: the dialplan's requeue step announces priority 9
+        route = await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=call.uniqueid), 10, mark)
+        assert (route["Queue"], route["QueuePriority"]) == ("hotline-general", "9")
+        await hotline.events.wait_for(is_event("QueueCallerJoin", Uniqueid=call.uniqueid), 10, mark)
         await call.feed.wait_for(message("call", call_id=call.uniqueid, state="ended"), 5)
 
 
@@ -139,8 +141,10 @@ async def test_blind_transfer_to_another_skill_queue(hotline: Hotline, agent_api
             assert bad.status_code == 404
             mark = hotline.events.mark()
             await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/transfer", {"kind": "queue", "id": "hotline-business"})
+            route = await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=call.uniqueid), 10, mark)
+            assert (route["Queue"], route["QueuePriority"]) == ("hotline-business", "5")
             join = await hotline.events.wait_for(is_event("QueueCallerJoin", Uniqueid=call.uniqueid), 10, mark)
-            assert (join["Queue"], join["Priority"]) == ("hotline-business", "5")
+            assert join["Queue"] == "hotline-business"
             connect = await hotline.events.wait_for(is_event("AgentConnect", Uniqueid=call.uniqueid), 20, mark)
             assert connect["MemberName"] == "agent8007"
             moved = await call.desk.post(f"/api/v1/calls/{call.uniqueid}/hold")

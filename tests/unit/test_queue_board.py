@@ -124,3 +124,15 @@ def test_wallboard_counts_agents_by_presence_and_waits_per_queue() -> None:
     wall = board.wallboard(230.0)
     assert wall["queues"] == {"hotline-general": {"waiting": 1, "longest_wait_seconds": 30.0}}
     assert wall["agents"]["available"] == 1 and wall["agents_logged_in"] == 1
+
+
+def test_a_caller_requeued_while_held_frees_the_agent() -> None:
+    board = logged_in_board()
+    offered_call(board)
+    board.feed({"Event": "AgentConnect", "Uniqueid": "1.1", "Interface": "PJSIP/8001", "DestChannel": AGENT_CHANNEL,
+                "HoldTime": "1"}, 201.0)
+    board.calls["1.1"].mode = CallMode.HELD
+    changes = board.feed({"Event": "QueueCallerJoin", "Queue": "hotline-general", "Uniqueid": "1.1", "Channel": CALLER}, 260.0)
+    assert changes == [Change("waiting", call_id="1.1"), Change("left", "8001", "1.1")]
+    assert board.calls["1.1"].mode is CallMode.QUEUED and board.calls["1.1"].agent_extension is None
+    assert board.agents["8001"].call_id is None
