@@ -71,20 +71,20 @@ class PauseIn(BaseModel):
     reason: Literal[PAUSE_REASONS] = Field(examples=["break"])  # type: ignore[valid-type]
 
 
-class TargetIn(BaseModel):
-    kind: Literal["department", "agent", "queue"] = Field(examples=["department"])
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", examples=["D001"])
-
-    def target(self) -> Target:
-        return Target(self.kind, self.id)
-
-
 class PhoneTargetIn(BaseModel):
+    """A phone to consult or conference: a department (by code) or an agent (by extension)."""
+
     kind: Literal["department", "agent"] = Field(examples=["department"])
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", examples=["D001"])
 
     def target(self) -> Target:
         return Target(self.kind, self.id)
+
+
+class TargetIn(PhoneTargetIn):
+    """A blind transfer's target: a phone, or a queue by name."""
+
+    kind: Literal["department", "agent", "queue"] = Field(examples=["department"])  # type: ignore[assignment]
 
 
 class EmergencyIn(BaseModel):
