@@ -119,10 +119,9 @@ class CtiService:
     # --- the event loop ----------------------------------------------------------------------
 
     async def run(self, events: asyncio.Queue[Mapping[str, str]]) -> None:
-        """Consumes AMI events until cancelled; re-reads agent and queue state from Asterisk at
-        start and after every reconnect."""
-        if self.ami.connected:
-            await self.resync()
+        """Consumes AMI events until cancelled. `events` must be subscribed before the AMI client
+        connects: its HotlineAmiConnected event, at start and after every reconnect, is what
+        makes the service re-read agent and queue state from Asterisk."""
         while True:
             event = await events.get()
             try:
@@ -204,9 +203,9 @@ class CtiService:
         elif change.kind == "offered":
             await self._screen_pop(change)
         elif change.kind == "connected":
-            agent = self.board.agents.get(change.extension or "")
-            if agent is not None:
-                self.publish(f"user:{agent.user}", {"type": "call", "call_id": change.call_id, "state": "talking"})
+            call = self.board.calls.get(change.call_id or "")
+            if call is not None:
+                self._push_call(call, "talking")
             self._push_agent(change.extension)
         elif change.kind in ("ended", "left"):  # the call, or the agent's part in it, is over
             agent = self.board.agents.get(change.extension or "")
@@ -248,8 +247,8 @@ class CtiService:
         self._push_transfer(transfer, message)
         if transfer.finished:
             metrics.TRANSFERS.labels(str(transfer.kind), str(transfer.state)).inc()
-        if transfer.finished and transfer.kind in (TransferKind.HANDOFF, TransferKind.DIRECT_HANDOFF):
-            self._spawn(asyncio.to_thread(self.hooks.record_handoff, transfer), "record handoff")
+            if transfer.kind in (TransferKind.HANDOFF, TransferKind.DIRECT_HANDOFF):
+                self._spawn(asyncio.to_thread(self.hooks.record_handoff, transfer), "record handoff")
         return transfer
 
     def _spawn(self, work: Awaitable, what: str) -> None:
