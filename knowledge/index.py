@@ -87,6 +87,9 @@ class KnowledgeIndex:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def entry(self, entry_id: int) -> KnowledgeEntry:
+        return self._entries[entry_id]
+
     def add(self, entry: KnowledgeEntry) -> None:
         if entry.id is None:
             raise ValueError("only stored entries (with an id) can be indexed")

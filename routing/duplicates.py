@@ -13,6 +13,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
+from domain.tickets import Ticket
 from routing.text import normalise, tokens
 
 Reason = Literal["same caller", "same place"]
@@ -29,6 +30,13 @@ class PriorRequest:
     address: str
     content: str
     created_at: datetime
+
+
+def prior_request(ticket: Ticket) -> PriorRequest:
+    return PriorRequest(
+        number=ticket.number, caller_number=ticket.caller_number or "", district=ticket.district or "",
+        street=ticket.street or "", address=ticket.address or "", content=ticket.content, created_at=ticket.created_at,
+    )
 
 
 def _phone(number: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -43,6 +44,17 @@ def add_words(words: Iterable[str]) -> None:
 def normalise(text: str) -> str:
     """Full-width to half-width, lower case, trimmed: 'ＫＴＶ，' and 'ktv,' compare equal."""
     return unicodedata.normalize("NFKC", text).lower().strip()
+
+
+# CJK ideographs, CJK punctuation and full-width forms.
+_CJK = r"[\u3001-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uffef]"
+_SPACE_BY_CJK = re.compile(rf"(?<={_CJK})\s+|\s+(?={_CJK})")
+
+
+def join_cjk(text: str) -> str:
+    """Without the spaces a speech recogniser puts between Chinese words: '楼下 烧烤 店 3 号楼' -> '楼下烧烤店3号楼';
+    spaces between Latin words stay."""
+    return _SPACE_BY_CJK.sub("", text)
 
 
 def tokens(text: str) -> list[str]:
