@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -208,3 +209,31 @@ class TicketSequenceRow(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+
+
+class CallbackTaskRow(Base):
+    """A callback (回拨) the centre owes a caller. One task per (reason, call): call records
+    replayed from the spool create nothing new. `attempts` holds the task's attempts in order."""
+
+    __tablename__ = "callback_tasks"
+    __table_args__ = (UniqueConstraint("reason", "call_uniqueid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    caller_number: Mapped[str] = mapped_column(String(32), index=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    call_uniqueid: Mapped[str | None] = mapped_column(String(64))
+    ticket_number: Mapped[str | None] = mapped_column(String(16))
+    queue: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    cancelled_by: Mapped[str | None] = mapped_column(String(64))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}
+

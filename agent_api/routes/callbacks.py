@@ -1,0 +1,199 @@
+"""Callbacks (回拨): the list of callers the centre owes a call — abandoned and missed calls,
+voice messages, requests — claimed by one agent at a time, called through Asterisk, and closed
+by the attempts recorded on them."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.concurrency import run_in_threadpool
+
+from agent_api.context import ApiContext, context, db, require
+from domain.callbacks import (
+    CallbackPolicy,
+    CallbackReason,
+    CallbackStatus,
+    CallbackTask,
+    IllegalStep,
+    InvalidCallback,
+    Outcome,
+    allowed_actions,
+    cancel,
+    check_may_call,
+    claim,
+    new_callback,
+    record_attempt,
+)
+from domain.tickets import Actor, Role
+from storage.callbacks import create_callback, list_callbacks, load_callback, save_callback
+from storage.tickets import load_ticket
+from storage.users import User
+
+router = APIRouter(prefix="/api/v1", tags=["callbacks"])
+CENTRE = require("agent", "supervisor")
+POLICY = CallbackPolicy()
+ILLEGAL = {409: {"description": "not allowed now (status, or claimed by someone else); lists the allowed actions"}}
+
+Step = Callable[[CallbackTask, Actor, datetime], CallbackTask]
+
+
+class CallbackIn(BaseModel):
+    """A callback the caller asked for, recorded by hand."""
+
+    caller_number: str = Field(pattern=r"^\+?[0-9]{3,20}$", examples=["13800138000"])
+    due_at: AwareDatetime | None = Field(default=None, description="when to call; default: now")
+    ticket_number: str | None = Field(default=None, pattern=r"^[0-9]{13}$", examples=["2026112100001"])
+    call_uniqueid: str | None = Field(default=None, max_length=64, description="the call the request was made in")
+    queue: str | None = Field(default=None, max_length=128)
+
+
+class AttemptIn(BaseModel):
+    outcome: Outcome = Field(examples=["no_answer"])
+    note: str = Field(default="", max_length=2000)
+
+
+class CancelIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, examples=["来电人已再次来电并办理"])
+
+
+@dataclasses.dataclass(frozen=True)
+class CallbackOut(CallbackTask):
+    """A task with what the signed-in user may do with it now."""
+
+    allowed_actions: tuple[str, ...] = ()
+
+
+def _actor(user: User) -> Actor:
+    return Actor(user.username, Role(user.role))
+
+
+def _view(task: CallbackTask, user: User, now: datetime) -> CallbackOut:
+    allowed = tuple(str(a) for a in allowed_actions(task, _actor(user), now, POLICY))
+    return CallbackOut(**{f.name: getattr(task, f.name) for f in dataclasses.fields(task)}, allowed_actions=allowed)
+
+
+def _found(task: CallbackTask | None, callback_id: int) -> CallbackTask:
+    if task is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no callback {callback_id}")
+    return task
+
+
+def _illegal(exc: IllegalStep) -> JSONResponse:
+    return JSONResponse({"detail": str(exc), "allowed_actions": exc.allowed_actions}, status_code=status.HTTP_409_CONFLICT)
+
+
+def _change(session: Session, callback_id: int, user: User, step: Step) -> CallbackOut | JSONResponse:
+    """One rule applied to the stored task and saved, in the request's transaction."""
+    task = _found(load_callback(session, callback_id), callback_id)
+    now = datetime.now(UTC)
+    try:
+        changed = step(task, _actor(user), now)
+    except IllegalStep as exc:
+        return _illegal(exc)
+    except InvalidCallback as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    try:
+        saved = save_callback(session, changed)
+    except StaleDataError:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"callback {callback_id} changed meanwhile: reload and retry") from None
+    return _view(saved, user, now)
+
+
+@router.get("/callbacks", summary="The callback list: open ones first, soonest due first, then claimed, then finished")
+def get_callbacks(
+    status_: CallbackStatus | None = Query(default=None, alias="status"),
+    due: bool = Query(default=False, description="only tasks due now"),
+    limit: int = Query(default=100, ge=1, le=500),
+    user: User = Depends(CENTRE),
+    session: Session = Depends(db),
+) -> list[CallbackOut]:
+    now = datetime.now(UTC)
+    return [_view(t, user, now) for t in list_callbacks(session, status_, now if due else None, limit)]
+
+
+@router.get("/callbacks/{callback_id}", summary="One callback task with its attempts")
+def get_callback(callback_id: int, user: User = Depends(CENTRE), session: Session = Depends(db)) -> CallbackOut:
+    return _view(_found(load_callback(session, callback_id), callback_id), user, datetime.now(UTC))
+
+
+@router.post(
+    "/callbacks", status_code=201, response_model=CallbackOut, summary="Record a callback the caller asked for",
+    responses={409: {"description": "this call already has a requested callback"}},
+)
+def create_requested(body: CallbackIn, user: User = Depends(CENTRE), session: Session = Depends(db)) -> CallbackOut:
+    if body.ticket_number and load_ticket(session, body.ticket_number) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {body.ticket_number}")
+    now = datetime.now(UTC)
+    try:
+        task = new_callback(body.caller_number, CallbackReason.REQUESTED, now, **body.model_dump(exclude={"caller_number"}))
+    except InvalidCallback as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    created = create_callback(session, task)
+    if created is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"call {body.call_uniqueid} already has a requested callback")
+    return _view(created, user, now)
+
+
+@router.post(
+    "/callbacks/{callback_id}/claim", response_model=CallbackOut, responses=ILLEGAL,
+    summary="Claim the task (or renew one's claim, or take over a claim older than the timeout)",
+)
+def claim_callback(
+    callback_id: int, user: User = Depends(CENTRE), session: Session = Depends(db)
+) -> CallbackOut | JSONResponse:
+    return _change(session, callback_id, user, lambda task, actor, now: claim(task, actor, now, POLICY))
+
+
+@router.post(
+    "/callbacks/{callback_id}/attempts", response_model=CallbackOut, responses=ILLEGAL,
+    summary="Record a call attempt (claimer only): answered closes it; otherwise retried later, failed after the last",
+)
+def add_attempt(
+    callback_id: int, body: AttemptIn, user: User = Depends(CENTRE), session: Session = Depends(db)
+) -> CallbackOut | JSONResponse:
+    return _change(
+        session, callback_id, user,
+        lambda task, actor, now: record_attempt(task, actor, body.outcome, body.note, now, POLICY),
+    )
+
+
+@router.post(
+    "/callbacks/{callback_id}/cancel", response_model=CallbackOut, responses=ILLEGAL,
+    summary="Cancel the task, with a reason (supervisors)",
+)
+def cancel_callback(
+    callback_id: int, body: CancelIn, user: User = Depends(require("supervisor")), session: Session = Depends(db)
+) -> CallbackOut | JSONResponse:
+    return _change(session, callback_id, user, lambda task, actor, now: cancel(task, actor, body.reason, now, POLICY))
+
+
+def _read_callback(ctx: ApiContext, callback_id: int) -> CallbackTask:
+    with ctx.sessions() as session, session.begin():
+        return _found(load_callback(session, callback_id), callback_id)
+
+
+@router.post(
+    "/callbacks/{callback_id}/call", response_model=None,
+    responses={**ILLEGAL, 503: {"description": "call control unavailable"}},
+    summary="Place the callback from the claimer's softphone; record the outcome with /attempts afterwards",
+)
+async def place_call(
+    callback_id: int, user: User = Depends(CENTRE), ctx: ApiContext = Depends(context)
+) -> dict | JSONResponse:
+    # The task is read in a transaction of its own, closed before we wait for Asterisk.
+    task = await run_in_threadpool(_read_callback, ctx, callback_id)
+    try:
+        check_may_call(task, _actor(user), datetime.now(UTC), POLICY)
+    except IllegalStep as exc:
+        return _illegal(exc)
+    if ctx.cti is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "call control unavailable")
+    call = await ctx.cti.place_callback(user.username, task.caller_number, callback_id)
+    return {"callback_id": callback_id, "caller_number": task.caller_number, "call": call}
