@@ -24,6 +24,10 @@ from telephony.cti import CtiService
 
 
 
+def _build_departments(session: Session) -> DepartmentTree:
+    return DepartmentTree(list_departments(session))
+
+
 def _build_triage(session: Session) -> Triage:
     return Triage(DepartmentTree(list_departments(session)), past_dispatches(session))
 
@@ -40,6 +44,7 @@ class ApiContext:
     hub: Hub = field(default_factory=Hub)
     token_lifetime: timedelta = timedelta(hours=12)
     triage: Lazy[Triage] = field(default_factory=lambda: Lazy(_build_triage))
+    departments: Lazy[DepartmentTree] = field(default_factory=lambda: Lazy(_build_departments))
     knowledge: Lazy[KnowledgeIndex] = field(default_factory=lambda: Lazy(_build_knowledge_index))
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 

@@ -51,6 +51,9 @@ class SocketAGI(AGI):
         self._got_sighup = False
         self.env = env
 
+    def extend_deadline(self, seconds: float) -> None:
+        self._deadline += seconds
+
     def _quote(self, string: object) -> str:
         text = str(string).replace("\\", "\\\\").replace('"', '\\"').replace("\r", " ").replace("\n", " ")
         return f'"{text}"'

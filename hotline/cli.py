@@ -199,6 +199,20 @@ def cmd_calls(args: argparse.Namespace) -> None:
             )
 
 
+def cmd_asr_check(args: argparse.Namespace) -> int:
+    from asr.model import ModelError, check_model_dir, model_digest
+
+    settings = _settings()
+    path = Path(args.model_dir) if args.model_dir else settings.asr_model_dir
+    try:
+        check_model_dir(path, settings.asr_model_sha256)
+    except ModelError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"{path}: a complete Vosk model; digest {model_digest(path)} (pin it as HOTLINE_ASR_MODEL_SHA256)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description="hotline12345 contact-centre backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -240,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="display name")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=cmd_user_add)
+    asr = sub.add_parser("asr", help="speech recognition").add_subparsers(dest="asr_command", required=True)
+    p = asr.add_parser("check", help="check the Vosk model directory and print its digest")
+    p.add_argument("--model-dir", help="default: HOTLINE_ASR_MODEL_DIR")
+    p.set_defaults(func=cmd_asr_check)
     p = sub.add_parser("calls", help="list recent call records")
     p.add_argument("--limit", type=int, default=20)
     p.set_defaults(func=cmd_calls)

@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from routing.emergency import DEFAULT_EMERGENCY_PHRASES
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(os.environ.get("HOTLINE_RUN_DIR", REPO_ROOT / ".run"))
 SECRETS_FILE = RUN_DIR / "secrets.env"
@@ -63,6 +65,19 @@ class Settings(BaseSettings):
         "120": "sip:120@127.0.0.1:5120",
     }
     department_extensions: tuple[str, ...] = tuple(str(n) for n in range(9001, 9011))
+    carrier_uri: str = "sip:127.0.0.1:5070"  # the PSTN gateway callbacks go out through
+
+    # Speech: caller audio over AudioSocket to Vosk worker processes.
+    audiosocket_port: int = 4574
+    asr_model_dir: Path = RUN_DIR / "models" / "vosk-model-small-cn-0.22"
+    asr_model_sha256: str | None = None  # digest of the model directory (`hotline asr check` prints it)
+    asr_endpoint_seconds: float | None = None  # trailing silence that ends an utterance; None: the model's own
+    asr_workers: int = 2  # processes, each with the model loaded once
+    asr_audio_dir: Path = RUN_DIR / "audio"  # callers' audio, kept as the durable record
+    gazetteer_file: Path = REPO_ROOT / "routing" / "data" / "gazetteer.json"
+    emergency_phrases: tuple[str, ...] = DEFAULT_EMERGENCY_PHRASES
+    emergency_priority: int = 50  # queue priority of a waiting caller heard saying an emergency phrase
+    voice_message_max_seconds: int = 60
 
     api_port: int = 8000
     metrics_port: int = 9105
@@ -75,6 +90,10 @@ class Settings(BaseSettings):
     @property
     def agi_url(self) -> str:
         return f"agi://{self.bind_host}:{self.agi_port}"
+
+    @property
+    def audiosocket_address(self) -> str:
+        return f"{self.bind_host}:{self.audiosocket_port}"
 
     def sip_password(self, extension: str) -> str:
         """Softphone password for an agent or department extension, derived from sip_secret."""

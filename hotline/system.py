@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from datetime import UTC, datetime
 
 import uvicorn
 from prometheus_client import start_http_server
@@ -19,7 +20,9 @@ from domain.calls import CallRecord
 from hotline.call_session import build_call_session
 from hotline.cti_hooks import build_cti_hooks
 from hotline.settings import Settings
+from hotline.speech import Speech, build_speech, run_speech
 from storage.call_records import save_call_record
+from storage.callbacks import create_callback_for_call
 from storage.database import make_engine, make_session_factory
 from storage.spool import DurableSpool
 from telephony.ami import AmiClient
@@ -29,11 +32,18 @@ from telephony.cti import CtiConfig, CtiService
 log = logging.getLogger(__name__)
 
 
-def build_agi_server(settings: Settings, sessions: sessionmaker[Session]) -> FastAGIServer:
+def build_agi_server(
+    settings: Settings, sessions: sessionmaker[Session], cti: CtiService | None = None, speech: Speech | None = None,
+) -> FastAGIServer:
+    """The IVR server; with call control it knows queue waits, with speech it takes voice messages."""
     return FastAGIServer(
         settings.bind_host,
         settings.agi_port,
-        build_call_session(settings, sessions),
+        build_call_session(
+            settings, sessions,
+            longest_wait=cti.longest_wait if cti else lambda: 0.0,
+            voice_message=speech.voice_message_dial if speech else lambda _call, _caller: None,
+        ),
         workers=settings.agi_workers,
         header_timeout=settings.agi_header_timeout,
     )
@@ -57,28 +67,33 @@ def record_saver(sessions: sessionmaker[Session]):
     def save(record: CallRecord) -> None:
         with sessions.begin() as session:
             save_call_record(session, record)
+            create_callback_for_call(session, record, datetime.now(UTC))
 
     return save
 
 
 async def run_system(settings: Settings) -> None:
-    """FastAGI server, AMI call recorder and agent API in one process, until cancelled."""
+    """FastAGI server, AMI call recorder, call control, speech and the agent API in one process,
+    until cancelled."""
     sessions = make_session_factory(make_engine(settings.database_url))
     start_http_server(settings.metrics_port, addr=settings.bind_host)  # Prometheus: /metrics
-    agi = build_agi_server(settings, sessions)
-    agi_thread = threading.Thread(target=agi.serve_forever, name="fastagi", daemon=True)
-    agi_thread.start()
-
     ami = AmiClient(settings.bind_host, settings.ami_port, settings.ami_username, settings.ami_secret)
-    recorder_events, cti_events = ami.subscribe(), ami.subscribe()
+    recorder_events, cti_events, fork_events = ami.subscribe(), ami.subscribe(), ami.subscribe()
     await ami.connect()
     recorder = CallRecorder(record_saver(sessions), DurableSpool(settings.spool_dir / "call-records"))
     hub = Hub()
     cti = CtiService(ami, cti_config(settings), build_cti_hooks(sessions), hub.publish)
+    api_context = ApiContext(sessions=sessions, health=lambda: health(), cti=cti, hub=hub)
+    speech = build_speech(settings, sessions, ami, cti, api_context)
+    cti.hooks.live_draft = speech.drafts.draft_of
+    agi = build_agi_server(settings, sessions, cti, speech)
+    agi_thread = threading.Thread(target=agi.serve_forever, name="fastagi", daemon=True)
+    agi_thread.start()
     tasks = [
         asyncio.create_task(recorder.run(recorder_events), name="call-recorder"),
         asyncio.create_task(cti.run(cti_events), name="cti"),
         asyncio.create_task(cti.run_wallboard(), name="wallboard"),
+        *await run_speech(speech, fork_events),
     ]
 
     def health() -> dict[str, bool]:
@@ -88,12 +103,14 @@ async def run_system(settings: Settings) -> None:
             database = True
         except Exception:
             database = False
-        return {"asterisk": ami.logged_in.is_set(), "database": database, "agi": agi_thread.is_alive()}
+        return {
+            "asterisk": ami.logged_in.is_set(), "database": database, "agi": agi_thread.is_alive(),
+            "asr": speech.service.asr_available,
+        }
 
     api = uvicorn.Server(
         uvicorn.Config(
-            create_app(ApiContext(sessions=sessions, health=health, cti=cti, hub=hub)),
-            host=settings.bind_host, port=settings.api_port, log_level="warning", lifespan="off",
+            create_app(api_context), host=settings.bind_host, port=settings.api_port, log_level="warning", lifespan="off",
         )
     )
     try:
@@ -101,5 +118,6 @@ async def run_system(settings: Settings) -> None:
     finally:
         for task in tasks:
             task.cancel()
+        speech.service.stop_pool()
         ami.close()
         agi.shutdown()

@@ -24,10 +24,24 @@ class PlayNode(_Node):
 
 
 class ConditionNode(_Node):
+    """barred_caller: the caller is barred now; long_wait: the longest wait in the queue is at least
+    `wait_seconds`."""
+
     type: Literal["condition"]
-    test: Literal["barred_caller"]
+    test: Literal["barred_caller", "long_wait"]
+    wait_seconds: int = Field(default=60, ge=0, le=3600)
     then: NodeId
     otherwise: NodeId = Field(alias="else")
+
+
+class SpeechMessageNode(_Node):
+    """Plays a prompt, then records what the caller says (a voice message, ended by #, silence or
+    the time limit) to become a draft ticket and a callback; `failed` if it cannot be recorded."""
+
+    type: Literal["speech_message"]
+    prompt: str
+    next: NodeId
+    failed: NodeId
 
 
 class QueueNode(_Node):
@@ -45,7 +59,9 @@ class HangupNode(_Node):
     type: Literal["hangup"]
 
 
-Node = Annotated[Union[PlayNode, ConditionNode, QueueNode, TransferNode, HangupNode], Field(discriminator="type")]
+Node = Annotated[
+    Union[PlayNode, ConditionNode, SpeechMessageNode, QueueNode, TransferNode, HangupNode], Field(discriminator="type")
+]
 TERMINAL_NODES = (QueueNode, TransferNode, HangupNode)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from ivr.flow import ConditionNode, Flow, Node, PlayNode, QueueNode, TransferNode
+from ivr.flow import ConditionNode, Flow, Node, PlayNode, QueueNode, SpeechMessageNode, TransferNode
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ def successors(node: Node) -> list[tuple[str, str]]:
         return [("next", node.next)] + [(f"keys.{digit}", to) for digit, to in node.keys.items()]
     if isinstance(node, ConditionNode):
         return [("then", node.then), ("else", node.otherwise)]
+    if isinstance(node, SpeechMessageNode):
+        return [("next", node.next), ("failed", node.failed)]
     return []
 
 
@@ -44,7 +46,7 @@ def _meaning_errors(flow: Flow, queues: Collection[str], targets: Collection[str
         for field, to in successors(node):
             if to not in flow.nodes:
                 yield FlowError(f"{where}.{field}", f"goes to node '{to}', which does not exist")
-        if isinstance(node, PlayNode) and node.prompt not in flow.prompts:
+        if isinstance(node, (PlayNode, SpeechMessageNode)) and node.prompt not in flow.prompts:
             yield FlowError(f"{where}.prompt", f"prompt '{node.prompt}' is not defined under prompts")
         if isinstance(node, QueueNode) and node.queue not in queues:
             yield FlowError(f"{where}.queue", f"queue '{node.queue}' is not configured; known: {', '.join(queues)}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +43,15 @@ class DurableSpool:
     @staticmethod
     def done(path: Path) -> None:
         path.unlink(missing_ok=True)
+
+    def drain(self, save: Callable[[dict[str, Any]], None]) -> tuple[int, Exception | None]:
+        """Hands the pending items to `save` oldest first, removing each once saved, and stops at the
+        first one `save` refuses. Returns how many are left and what stopped it."""
+        pending = self.pending()
+        for index, path in enumerate(pending):
+            try:
+                save(self.load(path))
+            except Exception as exc:
+                return len(pending) - index, exc
+            self.done(path)
+        return 0, None

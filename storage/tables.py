@@ -237,3 +237,35 @@ class CallbackTaskRow(Base):
 
     __mapper_args__ = {"version_id_col": version}
 
+
+class TranscriptRow(Base):
+    """What a caller said in one audio stream (a call, or a voice message), once transcribed; the
+    audio stays on disk at `audio_path`."""
+
+    __tablename__ = "transcripts"
+
+    stream_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    call_uniqueid: Mapped[str] = mapped_column(String(64), index=True)
+    caller: Mapped[str | None] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    audio_path: Mapped[str] = mapped_column(Text)
+    sample_rate: Mapped[int] = mapped_column(Integer)
+    audio_seconds: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(16))  # live | catch_up
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class CallDraftRow(Base):
+    """The draft ticket made from a call's speech, as last suggested, and what the agent changed of
+    it when they made the ticket (so the drafts' accuracy can be measured)."""
+
+    __tablename__ = "call_drafts"
+
+    call_uniqueid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    caller: Mapped[str | None] = mapped_column(String(64))
+    draft: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+    ticket_number: Mapped[str | None] = mapped_column(String(16))
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)

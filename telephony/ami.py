@@ -164,6 +164,20 @@ class AmiClient:
             "Variable": ",".join(f"{k}={v}" for k, v in variables.items()), "ActionID": action_id,
         })
 
+    async def originate_application(self, channel: str, application: str, data: str, caller_id: str) -> None:
+        """Starts `channel` running one application; the outcome arrives as an OriginateResponse."""
+        await self.action({
+            "Action": "Originate", "Channel": channel, "Application": application, "Data": data,
+            "CallerID": caller_id, "Async": "true",
+        })
+
+    async def queue_change_priority(self, queue: str, channel: str, priority: int) -> None:
+        """Moves a waiting caller to the place its new priority earns, at once."""
+        await self.action({
+            "Action": "QueueChangePriorityCaller", "Queue": queue, "Caller": channel,
+            "Priority": str(priority), "Immediate": "yes",
+        })
+
     async def queue_add(self, queue: str, interface: str, member_name: str, penalty: int) -> None:
         await self.action({
             "Action": "QueueAdd", "Queue": queue, "Interface": interface, "Penalty": str(penalty),

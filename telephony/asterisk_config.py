@@ -80,6 +80,7 @@ def template_values(settings: Settings, module_dir: str) -> dict[str, str]:
         "emergency_targets": _emergency_targets(settings),
         "queues": _queues(settings),
         "wrapup_seconds": str(settings.wrapup_seconds),
+        "carrier_uri": settings.carrier_uri,
     }
 
 

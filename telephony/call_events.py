@@ -52,14 +52,8 @@ class CallRecorder:
                 await self._flush()
 
     async def _flush(self) -> None:
-        pending = self._spool.pending()
-        while pending:
-            record = _record_json.validate_python(self._spool.load(pending[0]))
-            try:
-                await asyncio.to_thread(self._save, record)
-            except Exception as exc:
-                log.warning("call %s: record not saved yet (%s); %d spooled", record.uniqueid, exc, len(pending))
-                break
-            self._spool.done(pending.pop(0))
-        self._backlog = bool(pending)
-        metrics.SPOOLED.set(len(pending))
+        left, error = await asyncio.to_thread(self._spool.drain, lambda item: self._save(_record_json.validate_python(item)))
+        if error is not None:
+            log.warning("call records not saved yet (%s); %d spooled", error, left)
+        self._backlog = bool(left)
+        metrics.SPOOLED.set(left)

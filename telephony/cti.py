@@ -81,15 +81,17 @@ class Target:
 
 @dataclass
 class CtiHooks:
-    """What call control needs from the rest of the system (the database), as plain callables
-    run in a worker thread: the department directory, what the screen-pop shows about a caller,
-    where a 110 handoff is written on its ticket, and today's answered-call counts."""
+    """What call control needs from the rest of the system, as plain callables run in a worker
+    thread (but live_draft): the department directory, what the screen-pop shows about a caller
+    and the draft made from their speech so far, where a 110 handoff is written on its ticket, and
+    today's answered-call counts."""
 
     department_phone: Callable[[str], str | None]
     caller_context: Callable[[str, str], dict[str, Any]] = lambda caller, call_id: {}
     record_handoff: Callable[[Transfer], None] = lambda transfer: None
     answered_today: Callable[[], tuple[int, int]] = lambda: (0, 0)
     ticket_exists: Callable[[str], bool] = lambda number: False
+    live_draft: Callable[[str], dict[str, Any] | None] = lambda call_id: None  # run in the event loop
 
 
 @dataclass
@@ -156,6 +158,12 @@ class CtiService:
                 self.publish(SUPERVISORS, {"type": "wallboard", **wallboard})
             except Exception:
                 log.exception("CTI: wallboard not pushed")
+
+    def longest_wait(self) -> float:
+        """The longest wait of a caller queued now, in seconds. Safe from other threads (the IVR's):
+        the calls are copied in one step before they are read."""
+        now = time.time()
+        return max((now - c.joined_at for c in tuple(self.board.calls.values()) if c.mode is CallMode.QUEUED), default=0.0)
 
     async def wallboard(self) -> dict:
         today = time.strftime("%Y-%m-%d")
@@ -228,6 +236,7 @@ class CtiService:
         self.publish(f"user:{agent.user}", {
             "type": "screen_pop", "call_id": call.call_id, "caller": call.caller, "queue": call.queue,
             "ivr_path": call.ivr_path, "waited_seconds": round(time.time() - call.joined_at, 1), **context,
+            "speech_draft": self.hooks.live_draft(call.call_id),
         })
 
     def _push_transfer(self, transfer: Transfer, message: str = "") -> None:
@@ -483,6 +492,19 @@ class CtiService:
         transfer = Transfer(call.call_id, kind, str(target), user, time.time(), ticket_number=ticket)
         self._push_transfer(transfer)
         return transfer
+
+    async def place_callback(self, user: str, number: str, callback_id: int) -> dict:
+        """Calls a caller back: the agent's phone rings first, and once answered Asterisk dials the
+        caller through the carrier (cti-callback). The agent records the outcome on the task."""
+        agent = self._my_agent(user)
+        if agent.call_id is not None:
+            raise WrongState("finish your current call before calling back")
+        await self.ami.originate(
+            f"PJSIP/{agent.extension}", "cti-callback", number, self.config.ring_seconds, f'"回拨 {number}" <{number}>',
+            {"CTI_CALLBACK_ID": str(callback_id), "CTI_RING_SECONDS": str(self.config.ring_seconds)},
+            f"hotline-cti-{next(self._ids)}",
+        )
+        return {"state": "ringing_agent", "extension": agent.extension}
 
     async def hangup(self, user: str, call_id: str) -> None:
         call = self._own_call(user, call_id)

@@ -62,6 +62,7 @@ def put_departments(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.errors) from None
     count = replace_departments(session, tree)
     ctx.triage.reset()
+    ctx.departments.reset()
     return {"departments": count}
 
 

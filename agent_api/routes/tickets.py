@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Any
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from agent_api.context import db, require
+from agent_api.draft_feedback import note_draft_outcome
 from domain.privacy import caller_view
 from domain.sla import CalendarOutOfRange, SlaPolicy, SlaState, UrgentState, deadline_for, sla_state, urgent_state
 from domain.tickets import (
@@ -39,7 +41,7 @@ from domain.tickets import (
     public_progress,
 )
 from routing.departments import DepartmentTree
-from routing.duplicates import PriorRequest, duplicate_candidates
+from routing.duplicates import duplicate_candidates, prior_request
 from storage.departments import list_departments
 from storage.tickets import (
     audit_trail,
@@ -155,13 +157,19 @@ def _visible(session: Session, ticket: Ticket | None, number: str, user: User) -
     return ticket
 
 
+def open_ticket(session: Session, by: str, role: Role, now: datetime, **fields: Any) -> Ticket:
+    """Stores a new draft ticket with its number, deadline and first audit entry."""
+    number = next_ticket_number(session, now.astimezone(SHANGHAI).date())
+    ticket = Ticket(number=number, created_at=now, **fields)
+    created = AuditEntry(number, now, by, role, "create", None, ticket.status, "")
+    insert_ticket(session, ticket, created, _deadline(ticket))
+    return ticket
+
+
 @router.post("/tickets", status_code=201, summary="Record a request as a draft ticket")
 def create_ticket(body: TicketIn, user: User = Depends(require("agent", "supervisor")), session: Session = Depends(db)) -> TicketOut:
-    now = datetime.now(UTC)
-    number = next_ticket_number(session, now.astimezone(SHANGHAI).date())
-    ticket = Ticket(number=number, created_at=now, **body.model_dump())
-    created = AuditEntry(number, now, user.username, Role(user.role), "create", None, ticket.status, "")
-    insert_ticket(session, ticket, created, _deadline(ticket))
+    ticket = open_ticket(session, user.username, Role(user.role), datetime.now(UTC), **body.model_dump())
+    note_draft_outcome(session, ticket)
     return _view(ticket, user)
 
 
@@ -222,14 +230,9 @@ def act(number: str, body: CommandIn, user: User = Depends(require(*STAFF)), ses
         save_change(session, changed, entry, _deadline(changed))
     except StaleDataError:
         raise HTTPException(status.HTTP_409_CONFLICT, f"ticket {number} changed meanwhile: reload and retry") from None
+    if body.action is Action.DISPATCH:
+        note_draft_outcome(session, changed, body.unit_code)
     return _view(changed, user)
-
-
-def _prior(ticket: Ticket) -> PriorRequest:
-    return PriorRequest(
-        number=ticket.number, caller_number=ticket.caller_number or "", district=ticket.district or "",
-        street=ticket.street or "", address=ticket.address or "", content=ticket.content, created_at=ticket.created_at,
-    )
 
 
 @router.get("/tickets/{number}/duplicates", summary="Earlier or later tickets from the same caller or place, alike in content")
@@ -242,7 +245,7 @@ def get_duplicates(
     ticket = _visible(session, load_ticket(session, number), number, user)
     window = timedelta(days=within_days)
     nearby = tickets_created_between(session, ticket.created_at - window, ticket.created_at + window)
-    found = duplicate_candidates(_prior(ticket), [_prior(t) for t in nearby], within_days=within_days)
+    found = duplicate_candidates(prior_request(ticket), [prior_request(t) for t in nearby], within_days=within_days)
     return [
         {"number": prior.number, "similarity": round(similarity, 1), "reason": reason, "created_at": prior.created_at.isoformat()}
         for prior, similarity, reason in found

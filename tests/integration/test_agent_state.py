@@ -89,7 +89,7 @@ async def test_paused_agent_gets_no_call_then_screen_pop_and_wrap_up(
             await desk.ok("/api/v1/agent/unpause")
             pop = await feed.wait_for(message("screen_pop", call_id=uniqueid), 15)
             assert pop["caller"] == caller
-            assert pop["ivr_path"] == "greeting>emergency_notice>barred_check>general"
+            assert pop["ivr_path"] == "greeting>emergency_notice>barred_check>wait_check>general"
             assert [t["number"] for t in pop["previous_tickets"]] == [earlier]
             assert (pop["repeat_caller"], pop["barred"], pop["draft_ticket"]) == (True, False, None)
             await feed.wait_for(message("call", call_id=uniqueid, state="talking"), 15)

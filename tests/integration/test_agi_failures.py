@@ -157,5 +157,5 @@ async def test_bad_clients_do_not_disturb_concurrent_calls(hotline: Hotline) -> 
             s.close()
     # Each call ran the whole IVR on our server (no fallback) in about the prompts' length.
     assert [r["Fallback"] for r in routes] == ["no"] * 3
-    assert [r["Path"] for r in routes] == ["greeting>emergency_notice>barred_check>general"] * 3
+    assert [r["Path"] for r in routes] == ["greeting>emergency_notice>barred_check>wait_check>general"] * 3
     assert elapsed < 16, elapsed

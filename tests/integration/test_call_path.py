@@ -14,7 +14,7 @@ from tests.integration.sip_peers import Trunk, carrier_call
 
 pytestmark = pytest.mark.integration
 
-DEFAULT_PATH = "greeting>emergency_notice>barred_check>general"
+DEFAULT_PATH = "greeting>emergency_notice>barred_check>wait_check>general"
 
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ivr.engine import CallFacts, Decision, Play, run_flow
+from ivr.engine import CallFacts, Decision, Play, VoiceMessage, run_flow
 from ivr.validation import InvalidFlow, load_flow, parse_flow
 
 DEFAULT_FLOW = Path(__file__).resolve().parents[2] / "ivr" / "flows" / "default.yaml"
@@ -19,16 +19,19 @@ def flow_data() -> dict:
     return yaml.safe_load(DEFAULT_FLOW.read_text(encoding="utf-8"))
 
 
-def drive(flow, facts: CallFacts, keys: dict[str, str]) -> tuple[list[str], Decision]:
-    """Runs a flow, pressing keys[prompt] while that prompt plays."""
+def drive(flow, facts: CallFacts, keys: dict[str, str], recorded: bool = True) -> tuple[list[str], Decision]:
+    """Runs a flow, pressing keys[prompt] while that prompt plays; a voice message is recorded or not."""
     played: list[str] = []
     steps = run_flow(flow, facts)
     step = next(steps)
     try:
         while True:
-            assert isinstance(step, Play)
             played.append(step.prompt)
-            step = steps.send(keys.get(step.prompt, ""))
+            if isinstance(step, VoiceMessage):
+                step = steps.send(recorded)
+            else:
+                assert isinstance(step, Play)
+                step = steps.send(keys.get(step.prompt, ""))
     except StopIteration as done:
         return played, done.value
 
@@ -38,7 +41,33 @@ def test_default_flow_queues_a_caller_after_greeting_and_emergency_notice() -> N
     played, decision = drive(flow, CallFacts("13800138000", barred=False), {})
     assert played == ["greeting", "emergency_notice"]
     assert (decision.action, decision.queue, decision.priority) == ("queue", "hotline-general", 0)
-    assert decision.path == ("greeting", "emergency_notice", "barred_check", "general")
+    assert decision.path == ("greeting", "emergency_notice", "barred_check", "wait_check", "general")
+
+
+LONG_WAIT = CallFacts("13800138000", barred=False, longest_wait_seconds=120)
+
+
+def test_a_long_wait_offers_a_voice_message_that_ends_the_call_once_recorded() -> None:
+    flow = load_flow(DEFAULT_FLOW, QUEUES, TARGETS)
+    played, decision = drive(flow, LONG_WAIT, {"long_wait_offer": "1"})
+    assert played == ["greeting", "emergency_notice", "long_wait_offer", "message_prompt", "message_thanks"]
+    assert decision.action == "hangup"
+    assert "leave_message" in decision.path
+
+
+def test_a_voice_message_that_could_not_be_recorded_queues_the_caller() -> None:
+    flow = load_flow(DEFAULT_FLOW, QUEUES, TARGETS)
+    played, decision = drive(flow, LONG_WAIT, {"long_wait_offer": "1"}, recorded=False)
+    assert played[-1] == "message_prompt"
+    assert (decision.action, decision.queue) == ("queue", "hotline-general")
+
+
+@pytest.mark.parametrize("wait, offered", [(119.9, False), (120, True)])
+def test_the_offer_depends_on_the_longest_wait(wait: float, offered: bool) -> None:
+    flow = load_flow(DEFAULT_FLOW, QUEUES, TARGETS)
+    played, decision = drive(flow, CallFacts("13800138000", barred=False, longest_wait_seconds=wait), {})
+    assert ("long_wait_offer" in played) is offered
+    assert decision.action == "queue"
 
 
 @pytest.mark.parametrize("prompt", ["greeting", "emergency_notice"])
@@ -60,6 +89,13 @@ def test_barred_caller_hears_notice_then_is_refused() -> None:
     played, decision = drive(flow, CallFacts("13800138000", barred=True), {})
     assert played == ["greeting", "emergency_notice", "barred_notice"]
     assert decision.action == "hangup"
+
+
+def test_speech_message_needs_a_prompt_and_both_exits(flow_data: dict) -> None:
+    flow_data["nodes"]["leave_message"] = {"type": "speech_message", "prompt": "nope", "next": "message_thanks", "failed": "gone"}
+    errors = errors_of(flow_data)
+    assert "nodes.leave_message.prompt: prompt 'nope' is not defined under prompts" in errors
+    assert "nodes.leave_message.failed: goes to node 'gone', which does not exist" in errors
 
 
 def errors_of(data: dict) -> list[str]:
