@@ -49,6 +49,3 @@ class AudioStore:
         sidecar.write_text(json.dumps(metadata, ensure_ascii=False), encoding="utf-8")
         return AudioWriter(self.path(stream_id))
 
-    def read(self, stream_id: str) -> bytes:
-        return self.path(stream_id).read_bytes()
-

@@ -314,10 +314,6 @@ class SpeechService:
         finally:
             del self._catching_up[stream]
 
-    @property
-    def live_streams(self) -> int:
-        return len(self._live)
-
     def pending_jobs(self) -> int:
         """Recorded streams not transcribed yet."""
         return len(self._jobs.pending())

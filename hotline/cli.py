@@ -92,7 +92,9 @@ Then log the agent in to the queues, so calls ring that phone:
 Place a call to 12345 as the carrier would (SIPp; the call is answered, greeted, queued):
   sipp -sn uac -s 12345 -m 1 -d 20000 -i {host} -p 5070 {host}:{settings.sip_port}
 
-Recent calls: `hotline calls`.  Stop: Ctrl-C.
+Speech: the Vosk model is read from {settings.asr_model_dir} (`hotline asr check`; README, "The speech
+model"); without it calls go on and callers' audio waits on disk to be transcribed.
+Recent calls: `hotline calls`.  Callbacks: GET /api/v1/callbacks.  Stop: Ctrl-C.
 """
 
 

@@ -61,3 +61,13 @@ def record_draft_outcome(session: Session, call_id: str, ticket_number: str, cha
     row = session.get(CallDraftRow, call_id)
     if row is not None:
         row.ticket_number, row.changes = ticket_number, changes
+
+
+def draft_outcomes(session: Session, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """What agents changed of each draft that became a ticket, for drafts last updated in [since, until)."""
+    rows = session.scalars(
+        select(CallDraftRow.changes).where(
+            CallDraftRow.ticket_number.is_not(None), CallDraftRow.updated_at >= since, CallDraftRow.updated_at < until,
+        )
+    )
+    return [changes or {} for changes in rows]

@@ -1,4 +1,4 @@
-"""Figures the centre reports: KPIs by period, department and type; the daily report (日报)."""
+"""Figures the centre reports: KPIs by period, department and type; the daily report (日报); how good the\nspeech drafts are."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy.orm import Session
 
 from agent_api.context import db, require
+from domain.drafts import draft_accuracy
 from domain.kpis import call_kpis, daily_report, ticket_kpis
 from domain.sla import CalendarOutOfRange, working_days_between
 from domain.tickets import SHANGHAI, RequestType
 from storage.call_records import call_records_between
+from storage.speech import draft_outcomes
 from storage.tickets import ticket_facts
 from storage.users import User
 
@@ -54,3 +56,16 @@ def daily(
     today = ticket_facts(session, _day_start(day), _day_start(day + timedelta(days=1)))
     yesterday = ticket_facts(session, _day_start(day - timedelta(days=1)), _day_start(day))
     return daily_report(day, today, yesterday)
+
+
+@router.get("/drafts", summary="How much of the speech drafts agents kept, per field, for [start, end] (Shanghai days)")
+def drafts(
+    start: date = Query(examples=["2026-11-01"]),
+    end: date = Query(examples=["2026-11-30"]),
+    _: User = Depends(require("supervisor", "admin")),
+    session: Session = Depends(db),
+) -> dict:
+    if end < start:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "end is before start")
+    changes = draft_outcomes(session, _day_start(start), _day_start(end + timedelta(days=1)))
+    return {"start": start.isoformat(), "end": end.isoformat(), "drafts": len(changes), "kept": draft_accuracy(changes)}

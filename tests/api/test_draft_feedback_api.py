@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from domain.drafts import DraftTicket, SuggestedDepartment, draft_from_dict
+from domain.tickets import SHANGHAI
 from storage.speech import load_call_draft, save_call_draft
 
 DEPARTMENTS = [
@@ -53,6 +54,17 @@ def test_changes_are_kept_at_creation_and_dispatch(api: TestClient, login: Calla
             "request_type": {"suggested": "complaint", "accepted": "help"},
             "department": {"suggested": "zjj", "accepted": "cgj"},
         }
+
+
+def test_the_drafts_report_gives_the_share_kept_per_field(
+    api: TestClient, login: Callable[..., dict[str, str]], connection: Connection,
+) -> None:
+    test_changes_are_kept_at_creation_and_dispatch(api, login, connection)
+    today = datetime.now(SHANGHAI).date().isoformat()
+    reply = api.get("/api/v1/reports/drafts", params={"start": today, "end": today}, headers=login("supervisor"))
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["drafts"] == 1
+    assert reply.json()["kept"] == {"request_type": 0.0, "urgent": 1.0, "district": 1.0, "street": 1.0, "department": 0.0}
 
 
 def test_a_ticket_without_a_draft_records_nothing(api: TestClient, login: Callable[..., dict[str, str]], connection: Connection) -> None:

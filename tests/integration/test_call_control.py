@@ -101,9 +101,11 @@ async def test_agent_hanging_up_during_hold_sends_the_caller_back_to_the_queue(
     hotline: Hotline, agent_api: AgentApi, port: int
 ) -> None:
     async with connected_call(hotline, agent_api, "8011", port) as call:
-        await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/hold")
         mark = hotline.events.mark()
-        await hotline.ami.hangup(call.agent_channel)  # the agent puts the phone down
+        await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/hold")
+        await hotline.events.wait_for(is_event("MusicOnHoldStart", Channel=call.caller_channel), 10, mark)
+        mark = hotline.events.mark()
+        await hotline.ami.hangup(call.agent_channel)  # the agent puts the phone down while the caller holds
         # back at the front of the queue: the dialplan's requeue step announces priority 9
         route = await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=call.uniqueid), 10, mark)
         assert (route["Queue"], route["QueuePriority"]) == ("hotline-general", "9")

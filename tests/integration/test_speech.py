@@ -177,7 +177,7 @@ async def test_an_emergency_phrase_moves_the_caller_up_and_alerts_supervisors(
         assert set(alert["phrases"]) <= set(words) and alert["phrases"]
         assert (alert["waiting"], alert["queue"]) == (True, "hotline-general")
         async with asyncio.timeout(5):
-            while (now := await positions(hotline)) != {urgent_id: "1", first_id: "2"}:
+            while await positions(hotline) != {urgent_id: "1", first_id: "2"}:
                 await asyncio.sleep(0.1)
         assert speech.speech.drafts.draft_of(urgent_id)["urgent"] is True
     finally:

@@ -74,8 +74,8 @@ def test_the_list_puts_open_tasks_first_soonest_due_first(session: Session) -> N
         task = new_callback("13800138000", CallbackReason.MISSED, NOW, call_uniqueid=uid, due_at=NOW + due_in)
         return create_callback(session, task)
 
-    later, overdue, claimed_one, done = (make("a", timedelta(hours=1)), make("b", -timedelta(minutes=5)),
-                                         make("c", -timedelta(hours=1)), make("d", -timedelta(hours=2)))
+    _, _, claimed_one, done = (make("a", timedelta(hours=1)), make("b", -timedelta(minutes=5)),
+                               make("c", -timedelta(hours=1)), make("d", -timedelta(hours=2)))
     save_callback(session, claim(claimed_one, AGENT, NOW, POLICY))
     save_callback(session, record_attempt(claim(done, AGENT, NOW, POLICY), AGENT, Outcome.ANSWERED, "", NOW, POLICY))
     assert [t.call_uniqueid for t in list_callbacks(session)] == ["b", "a", "c", "d"]
