@@ -29,7 +29,7 @@ def _build_departments(session: Session) -> DepartmentTree:
 
 
 def _build_triage(session: Session) -> Triage:
-    return Triage(DepartmentTree(list_departments(session)), past_dispatches(session))
+    return Triage(_build_departments(session), past_dispatches(session))
 
 
 def _build_knowledge_index(session: Session) -> KnowledgeIndex:

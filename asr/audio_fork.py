@@ -29,7 +29,6 @@ class AudioFork:
         self._ami = ami
         self._directory = directory
         self._address = address
-        self._forked: dict[str, str] = {}  # caller channel's uniqueid -> channel name
 
     async def run(self, events: asyncio.Queue[Mapping[str, str]]) -> None:
         while True:
@@ -37,15 +36,16 @@ class AudioFork:
             name = event.get("Event")
             if name == "QueueCallerJoin":
                 await self._fork(event)
-            elif name == "Hangup" and self._forked.pop(event.get("Uniqueid", ""), None) is not None:
-                self._directory.call_ended(event["Uniqueid"])
+            elif name == "Hangup":
+                self._directory.call_ended(event.get("Uniqueid", ""))
 
     async def _fork(self, event: Mapping[str, str]) -> None:
         call_id, channel = event.get("Uniqueid", ""), event.get("Channel", "")
+        if not channel:
+            return
         stream = self._directory.expect(call_id, event.get("CallerIDNum", ""), Purpose.CALL)
-        if stream is None or not channel:
+        if stream is None:
             return  # already forked: a caller back in a queue keeps its stream
-        self._forked[call_id] = channel
         try:
             await self._ami.originate_application(
                 audiosocket_dial(self._address, stream.stream_id), "ChanSpy", f"{channel},qoE", "hotline-asr"

@@ -16,6 +16,7 @@ from domain.agents import CallMode, LiveCall, QueueBoard
 from domain.drafts import DraftTicket
 from domain.speech import Purpose
 from telephony.ami import AmiClient
+from telephony.background import Background
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class LiveDrafts:
         self._latest: dict[str, tuple[StreamInfo, str, bool]] = {}  # text not drafted yet, per call
         self._building: set[str] = set()
         self._ended: set[str] = set()
-        self._tasks: set[asyncio.Task] = set()
+        self._background = Background(log)
 
     def draft_of(self, call_id: str) -> dict[str, Any] | None:
         """The call's current draft, for the screen-pop of the agent who answers it."""
@@ -59,7 +60,7 @@ class LiveDrafts:
         self._latest[stream.call_id] = (stream, text, final or bool(waiting and waiting[2]))
         if stream.call_id not in self._building:
             self._building.add(stream.call_id)
-            self._spawn(self._build_latest(stream.call_id), f"drafting {stream.call_id}")
+            self._background.spawn(self._build_latest(stream.call_id), f"drafting {stream.call_id}")
 
     def on_stream_end(self, stream: StreamInfo) -> None:
         self._ended.add(stream.call_id)
@@ -121,18 +122,7 @@ class LiveDrafts:
         if user:
             self._publish(f"user:{user}", alert)
         if waiting:
-            self._spawn(
+            self._background.spawn(
                 self._ami.queue_change_priority(call.queue, call.caller_channel, self._emergency_priority),
                 f"moving {stream.call_id} up the queue",
             )
-
-    def _spawn(self, work, what: str) -> None:
-        async def guarded() -> None:
-            try:
-                await work
-            except Exception as exc:
-                log.warning("%s failed: %s", what, exc)
-
-        task = asyncio.get_running_loop().create_task(guarded())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)

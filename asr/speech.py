@@ -64,9 +64,7 @@ class _Recognition:
 class _Live:
     info: StreamInfo
     writer: AudioWriter
-    job: Path
-    sample_rate: int
-    started_at: datetime
+    job: Path  # in the jobs spool: whose audio, where, at what rate, since when
     recognition: _Recognition | None = None  # None while ASR is unavailable for this stream
 
 
@@ -207,13 +205,11 @@ class SpeechService:
             self._listener.on_stream_end(info)
 
     async def _begin(self, info: StreamInfo, sample_rate: int) -> _Live:
-        started = datetime.now(UTC)
-        writer = self._audio.open(info.stream_id, {**asdict(info), "sample_rate": sample_rate, "started_at": started.isoformat()})
-        job = await asyncio.to_thread(self._jobs.put, info.stream_id, {
-            **asdict(info), "audio_path": str(writer.path), "sample_rate": sample_rate, "started_at": started.isoformat(),
-        })
-        metrics.BACKLOG.set(len(self._jobs.pending()))
-        live = _Live(info, writer, job, sample_rate, started, self._open_recognition(info.stream_id, sample_rate))
+        whose = {**asdict(info), "sample_rate": sample_rate, "started_at": datetime.now(UTC).isoformat()}
+        writer = self._audio.open(info.stream_id, whose)
+        job = await asyncio.to_thread(self._jobs.put, info.stream_id, whose | {"audio_path": str(writer.path)})
+        metrics.BACKLOG.set(self.pending_jobs())
+        live = _Live(info, writer, job, self._open_recognition(info.stream_id, sample_rate))
         self._live[info.stream_id] = live
         return live
 
@@ -252,7 +248,7 @@ class SpeechService:
         await asyncio.to_thread(self._transcripts.put, transcript.stream_id, record)
         self._jobs.done(job)
         metrics.TRANSCRIPTS.labels(transcript.source).inc()
-        metrics.BACKLOG.set(len(self._jobs.pending()))
+        metrics.BACKLOG.set(self.pending_jobs())
         await self.save_pending()
 
     async def save_pending(self) -> None:

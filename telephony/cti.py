@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from domain.agents import Agent, CallMode, Change, LiveCall, QueueBoard
 from domain.transfers import Transfer, TransferKind, TransferState
 from telephony import metrics
 from telephony.ami import AmiClient, AmiError
+from telephony.background import Background
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class CtiService:
         self._ids = itertools.count(1)
         self._day = ""
         self._answered_base = (0, 0)
-        self._tasks: set[asyncio.Task] = set()
+        self._background = Background(log)
 
     # --- the event loop ----------------------------------------------------------------------
 
@@ -257,19 +258,8 @@ class CtiService:
         if transfer.finished:
             metrics.TRANSFERS.labels(str(transfer.kind), str(transfer.state)).inc()
             if transfer.kind in (TransferKind.HANDOFF, TransferKind.DIRECT_HANDOFF):
-                self._spawn(asyncio.to_thread(self.hooks.record_handoff, transfer), "record handoff")
+                self._background.spawn(asyncio.to_thread(self.hooks.record_handoff, transfer), "CTI: record handoff")
         return transfer
-
-    def _spawn(self, work: Awaitable, what: str) -> None:
-        async def guarded() -> None:
-            try:
-                await work
-            except Exception:
-                log.exception("CTI: %s failed", what)
-
-        task = asyncio.create_task(guarded())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # --- following transfers from events ---------------------------------------------------
 
@@ -342,7 +332,7 @@ class CtiService:
                 self._advance(call.call_id, TransferState.COMPLETED)
             elif transfer.kind is TransferKind.HANDOFF:
                 await self._join_agent_to_room(call)
-                self._spawn(self._agent_drops_after_overlap(call), "agent leaving a handoff")
+                self._background.spawn(self._agent_drops_after_overlap(call), "CTI: agent leaving a handoff")
             return
         reason = {"1": "NOANSWER", "3": "NOANSWER", "5": "BUSY", "8": "CONGESTION"}.get(event.get("Reason", ""), "FAILED")
         if transfer.kind is TransferKind.HANDOFF:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
