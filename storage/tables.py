@@ -269,3 +269,30 @@ class CallDraftRow(Base):
     updated_at: Mapped[datetime]
     ticket_number: Mapped[str | None] = mapped_column(String(16))
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class IvrVersionRow(Base):
+    """A version of the IVR flow, its YAML source as the admin wrote it; never changed once stored."""
+
+    __tablename__ = "ivr_versions"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class IvrEventRow(Base):
+    """Append-only trail of IVR flow versions drafted, published and rolled back to; the version of
+    the latest publish or rollback is the live one."""
+
+    __tablename__ = "ivr_events"
+    __table_args__ = (CheckConstraint("action IN ('draft', 'publish', 'rollback')", name="action"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(ForeignKey("ivr_versions.number"), index=True)
+    detail: Mapped[str] = mapped_column(Text)
