@@ -1,50 +1,98 @@
-"""Renders IVR prompt text to Asterisk's 8 kHz audio with espeak-ng and sox, cached by content."""
+"""IVR prompts as sound files Asterisk reads: text rendered with espeak-ng (Mandarin) and sox to
+8 kHz, uploaded recordings copied. Every file is named by its content and never overwritten, so a
+call in progress on one flow version keeps hearing that version's prompts after a publish."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
+
+from ivr.flow import AudioPrompt, Prompt
 
 VOICE = "cmn"
 WORDS_PER_MINUTE = 230
-SOUNDS_SUBDIR = Path("usr/share/asterisk/sounds/hotline")
+SOUNDS_DIR = Path("usr/share/asterisk/sounds")  # inside the Asterisk chroot
+PROMPT_SUBDIR = "hotline"
+RENDER_TIMEOUT_SECONDS = 30
 
 
 class PromptRenderError(RuntimeError):
     pass
 
 
+def _run(cmd: list[str], what: str) -> None:
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=RENDER_TIMEOUT_SECONDS)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PromptRenderError(f"{cmd[0]} failed for {what}: {exc}") from None
+    if done.returncode != 0:
+        raise PromptRenderError(f"{cmd[0]} failed for {what}: {done.stderr.strip()}")
+
+
 def _render(text: str, target: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
-        for cmd in (
-            ["espeak-ng", "-v", VOICE, "-s", str(WORDS_PER_MINUTE), "-w", str(raw), text],
-            ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(target)],
-        ):
-            done = subprocess.run(cmd, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise PromptRenderError(f"{cmd[0]} failed for prompt {text!r}: {done.stderr.strip()}")
+        _run(["espeak-ng", "-v", VOICE, "-s", str(WORDS_PER_MINUTE), "-w", str(raw), text], f"prompt {text!r}")
+        _run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(target)],
+             f"prompt {text!r}")
 
 
-def install_prompts(prompts: Mapping[str, str], asterisk_root: Path, cache_dir: Path) -> list[Path]:
-    """Renders each prompt (name -> Chinese text) once per distinct text and installs it as
-    sounds/hotline/<name>.wav inside the Asterisk chroot."""
-    target_dir = asterisk_root / SOUNDS_SUBDIR
-    target_dir.mkdir(parents=True, exist_ok=True)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    installed = []
-    for name, text in prompts.items():
-        key = hashlib.sha256(f"{VOICE}\0{WORDS_PER_MINUTE}\0{text}".encode()).hexdigest()[:24]
-        cached = cache_dir / f"{key}.wav"
-        if not cached.exists():
-            partial = cached.with_suffix(".part.wav")
-            _render(text, partial)
-            partial.rename(cached)
-        target = target_dir / f"{name}.wav"
-        shutil.copyfile(cached, target)
-        installed.append(target)
-    return installed
+def _place(target: Path, write: Callable[[Path], None]) -> None:
+    """Writes a content-named file once: to a private temporary name, then renamed into place."""
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=target.parent, prefix=".part-", suffix=".wav")
+    os.close(fd)
+    try:
+        write(Path(partial))
+        os.replace(partial, target)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+
+
+def text_sound(text: str) -> tuple[str, str]:
+    """(cache key, sound name) of a text prompt: named by the text and the voice that renders it."""
+    key = hashlib.sha256(f"{VOICE}\0{WORDS_PER_MINUTE}\0{text}".encode()).hexdigest()[:24]
+    return key, f"{PROMPT_SUBDIR}/t-{key}"
+
+
+class PromptInstaller:
+    """Installs prompts into one Asterisk chroot. Text is rendered once per distinct text (the
+    cache survives reinstalls of the chroot); the sound name a call plays is returned."""
+
+    def __init__(self, asterisk_root: Path, cache_dir: Path, audio_file: Callable[[str], Path | None]):
+        self._sounds = asterisk_root / SOUNDS_DIR
+        self._cache = cache_dir
+        self._audio_file = audio_file  # uploaded recording by name (already 8 kHz), None if unknown
+        self._lock = threading.Lock()
+
+    def text(self, text: str) -> str:
+        key, name = text_sound(text)
+        cached = self._cache / f"{key}.wav"
+        _place(cached, lambda partial: _render(text, partial))
+        _place(self._sounds / f"{name}.wav", lambda partial: shutil.copyfile(cached, partial))
+        return name
+
+    def recording(self, audio: str) -> str:
+        source = self._audio_file(audio)
+        if source is None or not source.is_file():
+            raise PromptRenderError(f"no uploaded recording '{audio}'")
+        data = source.read_bytes()
+        name = f"{PROMPT_SUBDIR}/a-{hashlib.sha256(data).hexdigest()[:24]}"
+        _place(self._sounds / f"{name}.wav", lambda partial: partial.write_bytes(data))
+        return name
+
+    def install(self, prompts: Mapping[str, Prompt]) -> dict[str, str]:
+        """Prompt name -> the sound name to play, every file in place."""
+        with self._lock:
+            return {
+                name: self.recording(p.audio) if isinstance(p, AudioPrompt) else self.text(p)
+                for name, p in prompts.items()
+            }

@@ -1,0 +1,88 @@
+"""Recorded IVR prompts: admins upload a WAV under a prompt name; it is checked and converted for Asterisk."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import BaseModel
+
+from agent_api.context import ApiContext, context, require
+from storage.users import User
+from telephony.prompt_audio import (
+    MAX_UPLOAD_BYTES,
+    PromptAudioError,
+    PromptAudioStore,
+    StoredAudio,
+    check_name,
+    convert_upload,
+)
+
+router = APIRouter(prefix="/api/v1/admin/ivr/audio", tags=["ivr"])
+TOO_LARGE = (
+    f"the recording is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB: shorten it or save it as mono 16-bit WAV"
+)
+
+
+class AudioOut(BaseModel):
+    name: str
+    sha256: str
+    seconds: float
+
+
+def _out(stored: StoredAudio) -> AudioOut:
+    return AudioOut(name=stored.name, sha256=stored.sha256, seconds=stored.seconds)
+
+
+def store(ctx: ApiContext = Depends(context)) -> PromptAudioStore:
+    if ctx.prompt_audio is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "prompt recordings are not configured in this API process (no store)"
+        )
+    return ctx.prompt_audio
+
+
+async def _body(request: Request) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed the limit."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, TOO_LARGE)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD_BYTES:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, TOO_LARGE)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _convert_and_save(audio: PromptAudioStore, name: str, data: bytes) -> StoredAudio:
+    return audio.save(name, convert_upload(data))
+
+
+@router.put(
+    "/{name}",
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload a WAV recording (raw request body) for a prompt; it replaces any recording of that name",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}}
+    },
+)
+async def put_audio(
+    name: str,
+    request: Request,
+    _: User = Depends(require("admin")),
+    audio: PromptAudioStore = Depends(store),
+) -> AudioOut:
+    try:
+        check_name(name)
+        data = await _body(request)
+        stored = await asyncio.to_thread(_convert_and_save, audio, name, data)
+    except PromptAudioError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    return _out(stored)
+
+
+@router.get("", summary="The uploaded prompt recordings, by name")
+def get_audio(_: User = Depends(require("admin")), audio: PromptAudioStore = Depends(store)) -> list[AudioOut]:
+    return [_out(stored) for name in audio.names() if (stored := audio.get(name)) is not None]
