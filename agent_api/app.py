@@ -7,7 +7,9 @@ from fastapi.responses import JSONResponse
 
 from agent_api.context import ApiContext
 from agent_api import live
-from agent_api.routes import auth, barred_callers, callbacks, calls, departments, knowledge, reports, tickets
+from agent_api.routes import (
+    auth, barred_callers, callbacks, calls, departments, ivr, ivr_audio, knowledge, reports, tickets,
+)
 
 DESCRIPTION = """hotline12345's API for agent desktops, supervisors, admins and department users.
 Every route needs a bearer token from `POST /api/v1/auth/login`, except health. Live events
@@ -17,7 +19,9 @@ Every route needs a bearer token from `POST /api/v1/auth/login`, except health. 
 def create_app(ctx: ApiContext) -> FastAPI:
     app = FastAPI(title="hotline12345 API", version="0.2.0", description=DESCRIPTION)
     app.state.context = ctx
-    for module in (auth, barred_callers, departments, knowledge, tickets, callbacks, reports, calls, live):
+    for module in (
+        auth, barred_callers, departments, knowledge, tickets, callbacks, reports, calls, ivr, ivr_audio, live,
+    ):
         app.include_router(module.router)
     calls.install_error_handlers(app)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from datetime import UTC, datetime, timedelta
 
 from fastapi import Depends, HTTPException, Request, status
@@ -21,6 +22,10 @@ from storage.knowledge import all_entries
 from storage.tickets import past_dispatches
 from storage.users import User, user_for_token
 from telephony.cti import CtiService
+
+if TYPE_CHECKING:
+    from hotline.ivr_admin import IvrAdmin
+    from telephony.prompt_audio import PromptAudioStore
 
 
 
@@ -47,6 +52,8 @@ class ApiContext:
     departments: Lazy[DepartmentTree] = field(default_factory=lambda: Lazy(_build_departments))
     knowledge: Lazy[KnowledgeIndex] = field(default_factory=lambda: Lazy(_build_knowledge_index))
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    ivr: IvrAdmin | None = None  # IVR flow versions; None when the API runs without them
+    prompt_audio: PromptAudioStore | None = None  # uploaded IVR prompt recordings
 
 
 def context(request: Request) -> ApiContext:

@@ -21,6 +21,7 @@ class CallbackReason(StrEnum):
     MISSED = "missed"  # sent to the queue, never answered, not counted as abandoned
     VOICE_MESSAGE = "voice_message"
     REQUESTED = "requested"  # the caller asked for a call (recorded by an agent)
+    KEPT_PLACE = "kept_place"  # took the IVR's offer: a stand-in waits in the queue, then calls them back
 
 
 class CallbackStatus(StrEnum):

@@ -31,16 +31,11 @@ def cmd_init(_: argparse.Namespace) -> None:
 
 
 def cmd_asterisk_config(args: argparse.Namespace) -> None:
-    from ivr.validation import load_flow
     from telephony.asterisk_config import render_config
-    from telephony.prompts import install_prompts
 
     settings = _settings()
-    root = Path(args.root) if args.root else settings.asterisk_root
-    conf = render_config(settings, root)
-    flow = load_flow(settings.ivr_flow_file, settings.queues, settings.emergency_targets)
-    prompts = install_prompts(flow.prompts, root, RUN_DIR / "prompt-cache")
-    print(f"rendered {conf} and {len(prompts)} prompts")
+    conf = render_config(settings, Path(args.root) if args.root else settings.asterisk_root)
+    print(f"rendered {conf} (IVR prompts are installed by the FastAGI server as flows go live)")
 
 
 def cmd_agi(_: argparse.Namespace) -> None:
@@ -104,12 +99,18 @@ def cmd_sip_credentials(_: argparse.Namespace) -> None:
         print(f"{ext}\t{settings.sip_password(ext)}")
 
 
+def _catalogue(settings: Settings):
+    from hotline.flows import flow_catalogue, prompt_audio_store
+
+    return flow_catalogue(settings, prompt_audio_store(settings))
+
+
 def cmd_ivr_validate(args: argparse.Namespace) -> int:
     from ivr.validation import InvalidFlow, load_flow
 
     settings = Settings()
     try:
-        flow = load_flow(Path(args.file), settings.queues, settings.emergency_targets)
+        flow = load_flow(Path(args.file), _catalogue(settings))
     except InvalidFlow as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -117,6 +118,43 @@ def cmd_ivr_validate(args: argparse.Namespace) -> int:
         print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
     print(f"{args.file}: valid ({len(flow.nodes)} nodes, {len(flow.prompts)} prompts)")
+    return 0
+
+
+def cmd_ivr_simulate(args: argparse.Namespace) -> int:
+    from domain.tickets import SHANGHAI
+    from ivr.engine import CallFacts, QueueStatus
+    from ivr.simulate import World, describe, simulate
+    from ivr.validation import InvalidFlow, load_flow, parse_flow_text
+
+    settings = Settings()
+    try:
+        if args.version:
+            from hotline.flows import build_ivr_admin
+            from storage.database import make_engine, make_session_factory
+
+            admin = build_ivr_admin(settings, make_session_factory(make_engine(settings.database_url)))
+            flow = parse_flow_text(admin.version(args.version).source, _catalogue(settings))
+        else:
+            flow = load_flow(Path(args.file), _catalogue(settings))
+        now = datetime.fromisoformat(args.time) if args.time else datetime.now(UTC)
+    except InvalidFlow as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except (OSError, ValueError, LookupError) as exc:
+        print(f"cannot simulate: {exc}", file=sys.stderr)
+        return 1
+    facts = CallFacts(args.caller, args.barred, now if now.tzinfo else now.replace(tzinfo=SHANGHAI), args.longest_wait)
+    world = World(
+        tickets=dict(t.split("=", 1) for t in args.ticket), recent_calls=args.recent_calls,
+        queue=QueueStatus(args.queue_waiting, args.queue_wait), callback_booked=not args.callback_fails,
+    )
+    run = simulate(flow, facts, [k for k in args.keys.split(",") if k] if args.keys else [], world)
+    for event in run.events:
+        print(f"  {event}")
+    print(f"-> {describe(run.decision)}")
+    if run.inputs_left:
+        print(f"(never listened for: {', '.join(run.inputs_left)})")
     return 0
 
 
@@ -215,11 +253,24 @@ def cmd_asr_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _register_ivr_versions(ivr: argparse._SubParsersAction) -> None:
+    from hotline.ivr_cli import register
+
+    def admin():
+        from hotline.flows import build_ivr_admin
+        from storage.database import make_engine, make_session_factory
+
+        settings = _settings()
+        return build_ivr_admin(settings, make_session_factory(make_engine(settings.database_url)))
+
+    register(ivr, admin)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description="hotline12345 contact-centre backend")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init", help="create secrets and migrate the database").set_defaults(func=cmd_init)
-    p = sub.add_parser("asterisk-config", help="render asterisk_conf/ and IVR prompts into the chroot")
+    p = sub.add_parser("asterisk-config", help="render asterisk_conf/ into the chroot")
     p.add_argument("--root", help="Asterisk chroot (default: settings)")
     p.set_defaults(func=cmd_asterisk_config)
     sub.add_parser("agi", help="run the FastAGI server").set_defaults(func=cmd_agi)
@@ -231,6 +282,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = ivr.add_parser("validate", help="check a flow file's shape and meaning")
     p.add_argument("file")
     p.set_defaults(func=cmd_ivr_validate)
+    p = ivr.add_parser(
+        "simulate", help="dry-run a flow: the path a call takes with the keys, time and caller given",
+        description="KEYS: one entry per point where the flow listens (a play with keys, a menu, digits, a callback "
+                    "offer, a voice message), comma-separated; '-' for no key, digits for a number, any word for speech.",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", nargs="?", help="flow file")
+    source.add_argument("--version", type=int, help="a stored flow version instead of a file")
+    p.add_argument("--keys", default="", help="e.g. 9,2026120100001,0")
+    p.add_argument("--time", help="local time (ISO, Asia/Shanghai unless an offset is given); default now")
+    p.add_argument("--caller", default="13800138000")
+    p.add_argument("--barred", action="store_true")
+    p.add_argument("--longest-wait", type=float, default=0.0, help="seconds the longest caller has waited")
+    p.add_argument("--recent-calls", type=int, default=0, help="the caller's calls in the condition's window")
+    p.add_argument("--ticket", action="append", default=[], metavar="NUMBER=STATUS", help="a ticket the lookup finds")
+    p.add_argument("--queue-waiting", type=int, default=0)
+    p.add_argument("--queue-wait", type=int, default=0, help="the queue's average wait, seconds")
+    p.add_argument("--callback-fails", action="store_true", help="booking a kept-place callback fails")
+    p.set_defaults(func=cmd_ivr_simulate)
+    _register_ivr_versions(ivr)
     p = sub.add_parser("bar", help="bar a caller from 12345")
     p.add_argument("number")
     p.add_argument("--reason", required=True)

@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     agi_header_timeout: float = 2.0
     ivr_budget_seconds: int = 45
     barred_list_max_age_seconds: float = 5.0
-    ivr_flow_file: Path = REPO_ROOT / "ivr" / "flows" / "default.yaml"
+    ivr_flow_file: Path = REPO_ROOT / "ivr" / "flows" / "default.yaml"  # shipped flow, the first version
+    prompt_audio_dir: Path = RUN_DIR / "prompt-audio"  # prompt recordings admins uploaded
+    callback_hold_seconds: int = 3600  # how long a caller's kept place (callback offer) waits for an agent
 
     default_queue: str = "hotline-general"
     queues: tuple[str, ...] = ("hotline-general", "hotline-business", "hotline-leaders")

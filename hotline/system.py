@@ -18,6 +18,7 @@ from agent_api.live_hub import Hub
 from agi.server import FastAGIServer
 from domain.calls import CallRecord
 from hotline.call_session import build_call_session
+from hotline.flows import build_ivr_admin, prompt_audio_store
 from hotline.cti_hooks import build_cti_hooks
 from hotline.settings import Settings
 from hotline.speech import Speech, build_speech, run_speech
@@ -83,7 +84,12 @@ async def run_system(settings: Settings) -> None:
     recorder = CallRecorder(record_saver(sessions), DurableSpool(settings.spool_dir / "call-records"))
     hub = Hub()
     cti = CtiService(ami, cti_config(settings), build_cti_hooks(sessions), hub.publish)
-    api_context = ApiContext(sessions=sessions, health=lambda: health(), cti=cti, hub=hub)
+    ivr = build_ivr_admin(settings, sessions)
+    if (seeded := ivr.seed(settings.ivr_flow_file.read_text(encoding="utf-8"))) is not None:
+        log.info("IVR flow version %d published from %s", seeded, settings.ivr_flow_file)
+    api_context = ApiContext(
+        sessions=sessions, health=lambda: health(), cti=cti, hub=hub, ivr=ivr, prompt_audio=prompt_audio_store(settings),
+    )
     speech = build_speech(settings, sessions, ami, cti, api_context)
     cti.hooks.live_draft = speech.drafts.draft_of
     agi = build_agi_server(settings, sessions, cti, speech)

@@ -57,3 +57,11 @@ def answered_counts(session: Session, since: datetime, within_seconds: float) ->
     total = session.scalar(select(func.count()).where(answered)) or 0
     in_time = session.scalar(select(func.count()).where(answered, CallRecordRow.wait_seconds <= within_seconds)) or 0
     return total, in_time
+
+
+def calls_from(session: Session, caller: str, since: datetime) -> int:
+    """How many calls came from this number since then (the repeat-caller condition)."""
+    return session.scalar(
+        select(func.count()).select_from(CallRecordRow)
+        .where(CallRecordRow.caller == caller, CallRecordRow.started_at >= since)
+    ) or 0

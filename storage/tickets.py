@@ -156,3 +156,9 @@ def tickets_of_caller(session: Session, caller_number: str, limit: int = 10) -> 
 
 def stored_deadline(session: Session, number: str) -> datetime | None:
     return session.scalar(select(TicketRow.deadline_at).where(TicketRow.number == number))
+
+
+def status_for_caller(session: Session, number: str) -> str | None:
+    """A ticket's status as told over the phone (in Chinese); None for no such ticket or a draft."""
+    ticket = load_ticket(session, number)
+    return None if ticket is None or ticket.status is TicketStatus.DRAFT else ticket.status.zh

@@ -45,14 +45,17 @@ def _emergency_trunks(settings: Settings) -> str:
     )
 
 
-def _emergency_targets(settings: Settings) -> str:
-    # 'm': the caller hears music while the centre's line rings.
+def _transfer_targets(settings: Settings) -> str:
+    """Where the IVR may transfer a caller: 110/119/120 over their trunks, department phones.
+    'm': the caller hears music while it rings; unanswered, back to the front of the queue."""
+    dials = [(number, f"PJSIP/emergency-{number}") for number in settings.emergency_targets]
+    dials += [(ext, f"PJSIP/{ext}") for ext in settings.department_extensions]
     return "\n".join(
-        f"exten => {number},1,Dial(PJSIP/emergency-{number},30,m)\n"
+        f"exten => {number},1,Dial({dial},30,m)\n"
         f' same => n,GotoIf($["${{DIALSTATUS}}" = "ANSWER"]?done)\n'
         f" same => n,Goto(hotline-route,requeue,1)\n"
         f" same => n(done),Hangup()\n"
-        for number in settings.emergency_targets
+        for number, dial in dials
     )
 
 
@@ -77,7 +80,7 @@ def template_values(settings: Settings, module_dir: str) -> dict[str, str]:
         "ivr_budget_seconds": str(settings.ivr_budget_seconds),
         "phones": _phones(settings),
         "emergency_trunks": _emergency_trunks(settings),
-        "emergency_targets": _emergency_targets(settings),
+        "transfer_targets": _transfer_targets(settings),
         "queues": _queues(settings),
         "wrapup_seconds": str(settings.wrapup_seconds),
         "carrier_uri": settings.carrier_uri,
