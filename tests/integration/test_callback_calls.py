@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 async def test_a_caller_who_hangs_up_in_the_queue_gets_a_callback_task(hotline: Hotline) -> None:
     caller = hotline.new_caller()
-    uniqueid, _ = await hotline.call(caller, hold_seconds=12)  # nobody answers: the caller gives up
+    uniqueid, _ = await hotline.call(caller, hold_seconds=17)  # nobody answers: the caller gives up
     await hotline.record(uniqueid)
 
     def tasks(sessions):

@@ -26,7 +26,7 @@ from storage.callbacks import list_callbacks
 from storage.speech import load_call_draft, transcripts_of_call
 from storage.tables import TicketRow
 from storage.tickets import load_ticket
-from tests.integration.conftest import KOREAN_MODEL, Hotline, SpeechRig
+from tests.integration.conftest import KOREAN_MODEL, Hotline, SpeechRig, prompt_sound
 from tests.integration.events import is_event
 
 pytestmark = pytest.mark.integration
@@ -201,12 +201,12 @@ async def test_a_voice_message_becomes_a_recording_a_transcript_a_draft_ticket_a
     def agi_runs(command: str):
         return lambda e: e.get("Event") == "AGIExecStart" and e.get("Uniqueid") == uniqueid and e.get("Command", "").startswith(command)
 
-    await hotline.events.wait_for(agi_runs("STREAM FILE hotline/long_wait_offer"), timeout=20, since=since)
+    await hotline.events.wait_for(agi_runs(f"STREAM FILE {prompt_sound('long_wait_offer')}"), timeout=20, since=since)
     await hotline.ami.play_dtmf(caller_end, "1")
     await hotline.events.wait_for(agi_runs("EXEC Dial"), timeout=30, since=since)
     await speak(hotline, caller_end, sound)
     # The message ends when the caller stops talking; the IVR thanks them and the call ends.
-    await hotline.events.wait_for(agi_runs("STREAM FILE hotline/message_thanks"), timeout=40, since=since)
+    await hotline.events.wait_for(agi_runs(f"STREAM FILE {prompt_sound('message_thanks')}"), timeout=40, since=since)
     await hotline.events.wait_for(is_event("Hangup", Uniqueid=uniqueid), timeout=30, since=since)
 
     def stored():
