@@ -240,3 +240,22 @@ def cancel(task: CallbackTask, actor: Actor, reason: str, now: datetime, policy:
     return dataclasses.replace(
         task, status=CallbackStatus.CANCELLED, cancelled_by=actor.user_id, cancel_reason=reason.strip(), finished_at=now
     )
+
+
+# --- kept places (the IVR's callback offer) ---------------------------------------------------
+
+KEPT_PLACE_ACTOR = Actor("ivr-kept-place", Role.AGENT)
+DIAL_OUTCOMES = {"ANSWER": Outcome.ANSWERED, "BUSY": Outcome.BUSY, "NOANSWER": Outcome.NO_ANSWER}
+
+
+def kept_place_call_ended(task: CallbackTask, dial_status: str, now: datetime, policy: CallbackPolicy) -> CallbackTask | None:
+    """The call Asterisk placed when a caller's kept place reached an agent, recorded on its task:
+    answered closes it; otherwise the task is back on the callback list, due after the retry
+    interval. None when there is nothing to record: not a kept place, finished, or an agent has
+    claimed it meanwhile (their claim stands)."""
+    if task.reason is not CallbackReason.KEPT_PLACE or task.status is not CallbackStatus.OPEN:
+        return None
+    claimed = claim(task, KEPT_PLACE_ACTOR, now, policy)
+    outcome = DIAL_OUTCOMES.get(dial_status, Outcome.FAILED)
+    return record_attempt(claimed, KEPT_PLACE_ACTOR, outcome, f"kept place called back ({dial_status or 'no status'})",
+                          now, policy)

@@ -8,7 +8,7 @@ import threading
 from datetime import UTC, datetime
 
 import uvicorn
-from prometheus_client import start_http_server
+from prometheus_client import REGISTRY, start_http_server
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +19,8 @@ from agi.server import FastAGIServer
 from domain.calls import CallRecord
 from hotline.call_session import build_call_session
 from hotline.flows import build_ivr_admin, prompt_audio_store
+from hotline.kept_place import follow_kept_places
+from hotline.ticket_metrics import TicketDeadlines
 from hotline.cti_hooks import build_cti_hooks
 from hotline.settings import Settings
 from hotline.speech import Speech, build_speech, run_speech
@@ -78,8 +80,10 @@ async def run_system(settings: Settings) -> None:
     until cancelled."""
     sessions = make_session_factory(make_engine(settings.database_url))
     start_http_server(settings.metrics_port, addr=settings.bind_host)  # Prometheus: /metrics
+    REGISTRY.register(TicketDeadlines(sessions))
     ami = AmiClient(settings.bind_host, settings.ami_port, settings.ami_username, settings.ami_secret)
     recorder_events, cti_events, fork_events = ami.subscribe(), ami.subscribe(), ami.subscribe()
+    callback_events = ami.subscribe()
     await ami.connect()
     recorder = CallRecorder(record_saver(sessions), DurableSpool(settings.spool_dir / "call-records"))
     hub = Hub()
@@ -99,6 +103,7 @@ async def run_system(settings: Settings) -> None:
         asyncio.create_task(recorder.run(recorder_events), name="call-recorder"),
         asyncio.create_task(cti.run(cti_events), name="cti"),
         asyncio.create_task(cti.run_wallboard(), name="wallboard"),
+        asyncio.create_task(follow_kept_places(callback_events, sessions), name="kept-places"),
         *await run_speech(speech, fork_events),
     ]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.tickets import SHANGHAI, AuditEntry, Channel, RequestType, Role, Ticket, TicketStatus
 from hotline.flows import build_ivr_admin
 from hotline.ivr_admin import IvrAdmin
+from hotline.kept_place import follow_kept_places
 from hotline.system import build_agi_server
 from ivr.engine import is_holiday, ticket_status_text
 from ivr.validation import InvalidFlow
@@ -49,14 +50,16 @@ class IvrRig:
 
 
 @pytest.fixture(scope="module")
-def ivr(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IvrRig]:
+async def ivr(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[IvrRig]:
     url = f"sqlite:///{tmp_path_factory.mktemp('ivr') / 'hotline.db'}"
     upgrade_database(url)
     settings = hotline.settings.model_copy(update={"database_url": url, "agi_port": IVR_AGI_PORT})
     sessions = make_session_factory(make_engine(url))
     server = build_agi_server(settings, sessions, hotline.cti)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    kept_places = asyncio.create_task(follow_kept_places(hotline.ami.subscribe(), sessions))
     yield IvrRig(build_ivr_admin(settings, sessions), sessions, settings.agi_url)
+    kept_places.cancel()
     server.shutdown()
 
 
@@ -255,12 +258,18 @@ async def test_callback_offer_keeps_the_place_and_calls_back_when_an_agent_is_fr
             ended = await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineCallbackEnded"), 15, since)
 
     task = await asyncio.to_thread(lambda: _task(ivr.sessions, int(waiting["CallbackId"])))
+    for _ in range(50):  # the outcome is recorded from the HotlineCallbackEnded event
+        if task.status == "done":
+            break
+        await asyncio.sleep(0.1)
+        task = await asyncio.to_thread(lambda: _task(ivr.sessions, int(waiting["CallbackId"])))
     assert entries == [("1", keeper), ("2", later)]
     assert connect["Channel"].startswith("Local/s@hotline-callback-place") and connect["CallerIDNum"] == keeper
     assert (out["DialString"], out["CallerIDNum"], dialled["DialStatus"]) == (f"{keeper}@carrier", "12345", "ANSWER")
     assert ended["CallbackId"] == waiting["CallbackId"]
     assert (task.reason, task.caller_number, task.call_uniqueid, task.queue) == ("kept_place", keeper, keeper_id,
                                                                                  "hotline-general")
+    assert (task.status, [a.outcome for a in task.attempts]) == ("done", ["answered"])
 
 
 def _task(sessions: sessionmaker[Session], task_id: int):

@@ -21,6 +21,7 @@ from domain.callbacks import (
     claim,
     new_callback,
     record_attempt,
+    kept_place_call_ended,
     task_for_call,
 )
 from domain.calls import CallRecord, CallTracker
@@ -216,3 +217,34 @@ def test_an_agent_cannot_cancel() -> None:
     with pytest.raises(IllegalStep) as raised:
         cancel(task(), AGENT, "no need", NOW, POLICY)
     assert raised.value.allowed_actions == ["claim"]
+
+
+# --- kept places ----------------------------------------------------------------------------
+
+
+def kept_place() -> CallbackTask:
+    return task(reason=CallbackReason.KEPT_PLACE, due_at=NOW + timedelta(hours=1))
+
+
+def test_a_kept_place_answered_when_called_back_is_done() -> None:
+    done = kept_place_call_ended(kept_place(), "ANSWER", NOW, POLICY)
+    assert done is not None
+    assert (done.status, done.finished_at) == (CallbackStatus.DONE, NOW)
+    assert [(a.by_user, a.outcome) for a in done.attempts] == [("ivr-kept-place", Outcome.ANSWERED)]
+
+
+@pytest.mark.parametrize("dial_status, outcome", [("NOANSWER", Outcome.NO_ANSWER), ("BUSY", Outcome.BUSY),
+                                                  ("CHANUNAVAIL", Outcome.FAILED), ("", Outcome.FAILED)])
+def test_a_kept_place_not_answered_goes_back_to_the_list(dial_status: str, outcome: Outcome) -> None:
+    again = kept_place_call_ended(kept_place(), dial_status, NOW, POLICY)
+    assert again is not None
+    assert (again.status, again.claimed_by, again.due_at) == (CallbackStatus.OPEN, None, NOW + POLICY.retry_after)
+    assert [a.outcome for a in again.attempts] == [outcome]
+
+
+def test_only_open_kept_places_are_recorded() -> None:
+    assert kept_place_call_ended(task(), "ANSWER", NOW, POLICY) is None  # an abandoned call's task
+    taken = claim(kept_place(), AGENT, NOW, POLICY)
+    assert kept_place_call_ended(taken, "ANSWER", NOW, POLICY) is None  # an agent's claim stands
+    finished = kept_place_call_ended(kept_place(), "ANSWER", NOW, POLICY)
+    assert finished is not None and kept_place_call_ended(finished, "ANSWER", NOW, POLICY) is None
