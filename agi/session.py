@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from asterisk.agi import AGIException
 
+from agi import metrics
 from agi.channel import SocketAGI
 from ivr.engine import (
     BookCallback, CallFacts, Collect, Decision, Play, QueueLookup, QueueStatus, RecentCalls, Say, Step, TicketLookup,
@@ -92,6 +93,7 @@ class CallSession:
             return fn()
         except Exception:
             log.exception("call %s: %s failed; going on without it", uniqueid, what)
+            metrics.IVR_SERVICE_FAILURES.labels(what).inc()
             return default
 
     def __call__(self, sock: socket.socket, reader: io.BufferedReader, env: dict[str, str]) -> str:

@@ -6,7 +6,7 @@ never guessed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -121,6 +121,20 @@ def sla_state(created_at: datetime, deadline: datetime, now: datetime, policy: S
     span = working_days_between(created_at, deadline)
     elapsed = working_days_between(created_at, max(now, created_at))
     return SlaState.WARNING if elapsed >= policy.warning_share * span else SlaState.OK
+
+
+UNKNOWN_STATE = "unknown"  # the working-day calendar does not reach the ticket's dates yet
+
+
+def states_of(spans: Iterable[tuple[datetime, datetime]], now: datetime, policy: SlaPolicy) -> dict[str, int]:
+    """How many open tickets, given as (created, deadline), are in each SLA state now."""
+    counts = dict.fromkeys([*map(str, SlaState), UNKNOWN_STATE], 0)
+    for created_at, deadline in spans:
+        try:
+            counts[str(sla_state(created_at, deadline, now, policy))] += 1
+        except CalendarOutOfRange:
+            counts[UNKNOWN_STATE] += 1
+    return counts
 
 
 def urgent_contact_deadline(created_at: datetime, policy: SlaPolicy) -> datetime:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from agi import metrics
 from agi.session import RunningFlow
 from hotline.ivr_admin import IvrAdmin
 from hotline.settings import RUN_DIR, Settings
@@ -67,8 +68,10 @@ class LiveFlows:
                 return
             flow = self._parse(live.source)
             self._running = RunningFlow(live.number, flow, self._install(flow))
+            metrics.IVR_VERSION.set(live.number)
             log.info("IVR flow version %d is live for new calls", live.number)
         except Exception:
+            metrics.IVR_LOAD_FAILURES.inc()
             log.exception("could not load the live IVR flow; calls go on with version %d", self._running.version)
 
     def __call__(self) -> RunningFlow:

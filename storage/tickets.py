@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from domain.kpis import TicketFacts
-from domain.tickets import AuditEntry, Ticket, TicketStatus, ticket_number
+from domain.tickets import TERMINAL_STATUSES, AuditEntry, Ticket, TicketStatus, ticket_number
 from storage.tables import TicketAuditRow, TicketRow, TicketUnitRow
 
 _codec = TypeAdapter(Ticket)
@@ -162,3 +162,13 @@ def status_for_caller(session: Session, number: str) -> str | None:
     """A ticket's status as told over the phone (in Chinese); None for no such ticket or a draft."""
     ticket = load_ticket(session, number)
     return None if ticket is None or ticket.status is TicketStatus.DRAFT else ticket.status.zh
+
+
+def open_deadlines(session: Session) -> list[tuple[datetime, datetime]]:
+    """(created, deadline) of every ticket still being worked on that has a time limit."""
+    finished = [str(s) for s in (*TERMINAL_STATUSES, TicketStatus.DRAFT)]
+    rows = session.execute(
+        select(TicketRow.created_at, TicketRow.deadline_at)
+        .where(TicketRow.deadline_at.is_not(None), TicketRow.status.not_in(finished))
+    )
+    return [(created, deadline) for created, deadline in rows]
