@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.ivr_versions import (
@@ -89,3 +90,16 @@ def test_the_database_refuses_unknown_actions_and_versions(session: Session) -> 
             session.add(row)
             session.flush()
     assert [e.action for e in audit_events(session)] == ["draft"]
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE ivr_versions SET source = 'rewritten'", "DELETE FROM ivr_versions",
+    "UPDATE ivr_events SET actor = 'someone else'", "DELETE FROM ivr_events",
+])
+def test_versions_and_their_audit_are_append_only_in_the_database(session: Session, statement: str) -> None:
+    number = add_version(session, "version: 1\n", "admin-li", "", NOW)
+    record_publish(session, number, "admin-li", "publish", "", later(1))
+    with pytest.raises(DatabaseError, match="append-only"), session.begin_nested():
+        session.execute(text(statement))
+    assert get_version(session, number).source == "version: 1\n"
+    assert [(e.actor, e.action) for e in audit_events(session)] == [("admin-li", "publish"), ("admin-li", "draft")]

@@ -15,6 +15,8 @@ down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+APPEND_ONLY = ("ivr_versions", "ivr_events")
+
 
 def upgrade() -> None:
     op.create_table('ivr_versions',
@@ -39,8 +41,31 @@ def upgrade() -> None:
     with op.batch_alter_table('ivr_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ivr_events_version'), ['version'], unique=False)
 
+    # Who changed the IVR, and what each version said, cannot be rewritten: append-only in the database.
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE FUNCTION ivr_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$"
+        )
+        for table in APPEND_ONLY:
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION ivr_append_only()"
+            )
+    else:
+        for table in APPEND_ONLY:
+            for event in ("UPDATE", "DELETE"):
+                op.execute(
+                    f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+                )
+
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in APPEND_ONLY:
+            op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
+        op.execute("DROP FUNCTION ivr_append_only()")
     with op.batch_alter_table('ivr_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ivr_events_version'))
 
