@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 
 import pytest
 from prometheus_client import REGISTRY
@@ -103,7 +103,9 @@ async def test_stalled_or_nonsensical_agi_still_queues_the_call(hotline: Hotline
     assert route["QueuePriority"] == "0"
 
 
-async def test_agi_server_killed_mid_call_and_stopped(hotline: Hotline, port: int) -> None:
+@contextmanager
+def agi_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`hotline agi` in a process of its own (to be killed), and its URL once it listens."""
     agi_port = unused_tcp_port()
     env = {**os.environ, "HOTLINE_AGI_PORT": str(agi_port)}
     server = subprocess.Popen([sys.executable, "-m", "hotline.cli", "agi"], env=env, stderr=subprocess.PIPE, text=True)
@@ -112,9 +114,17 @@ async def test_agi_server_killed_mid_call_and_stopped(hotline: Hotline, port: in
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", agi_port)) == 0:
                     break
-            await asyncio.sleep(0.1)
+            time.sleep(0.1)
+        yield server, f"agi://127.0.0.1:{agi_port}"
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.wait(10)
+
+
+async def test_agi_server_killed_mid_call_and_stopped(hotline: Hotline, port: int) -> None:
+    with agi_process() as (server, url):
         async with hotline.agent("8005", port, calls=2):
-            url = f"agi://127.0.0.1:{agi_port}"
             in_progress, _ = await hotline.call(hotline.new_caller(), hold_seconds=10, HOTLINE_AGI_URL=url)
             await hotline.events.wait_for(
                 lambda e: e.get("Event") == "AGIExecStart" and e.get("Uniqueid") == in_progress, timeout=10
@@ -127,10 +137,27 @@ async def test_agi_server_killed_mid_call_and_stopped(hotline: Hotline, port: in
             after, _ = await hotline.call(hotline.new_caller(), hold_seconds=5, HOTLINE_AGI_URL=url)
             await assert_reaches_agent(hotline, after, "8005", timeout=10)
             records = await hotline.record(after)
-    finally:
-        if server.poll() is None:
-            server.kill()
     assert all(r.agi_fallback for r in records.values())
+
+
+async def test_agi_server_killed_during_a_burst_every_caller_is_answered(hotline: Hotline, port: int) -> None:
+    before = fallbacks()
+    agents = ("8006", "8007", "8008", "8009", "8010", "8011")  # callers hang up after a fixed time: one agent each
+    with agi_process() as (server, url):
+        async with AsyncExitStack() as stack:
+            for i, extension in enumerate(agents):
+                await stack.enter_async_context(hotline.agent(extension, port + 5 * i))
+            burst = [await hotline.call(hotline.new_caller(), hold_seconds=12, HOTLINE_AGI_URL=url) for _ in agents]
+            for uniqueid, _ in burst:  # every call is in our IVR when the server dies
+                await hotline.events.wait_for(
+                    lambda e, u=uniqueid: e.get("Event") == "AGIExecStart" and e.get("Uniqueid") == u, timeout=15
+                )
+            server.send_signal(signal.SIGKILL)
+            connects = [await hotline.events.wait_for(is_event("AgentConnect", Uniqueid=u), 40) for u, _ in burst]
+            records = [await hotline.record(u) for u, _ in burst]
+    assert {c["Interface"] for c in connects} <= {f"PJSIP/{a}" for a in agents}
+    assert all(r.agi_fallback and r.agent for rs in records for r in rs.values())
+    assert fallbacks() - before == len(agents)  # each fallback counted for Prometheus, once per call
 
 
 async def test_bad_clients_do_not_disturb_concurrent_calls(hotline: Hotline) -> None:
