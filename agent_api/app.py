@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import logging
+
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from agent_api.context import ApiContext
 from agent_api import live
@@ -11,6 +14,7 @@ from agent_api.routes import (
     auth, barred_callers, callbacks, calls, departments, ivr, ivr_audio, knowledge, reports, tickets,
 )
 
+log = logging.getLogger(__name__)
 DESCRIPTION = """hotline12345's API for agent desktops, supervisors, admins and department users.
 Every route needs a bearer token from `POST /api/v1/auth/login`, except health. Live events
 (screen-pops, call and transfer state, the wallboard) come over the websocket `/api/v1/live?token=…`."""
@@ -24,6 +28,17 @@ def create_app(ctx: ApiContext) -> FastAPI:
     ):
         app.include_router(module.router)
     calls.install_error_handlers(app)
+
+    async def database_unreachable(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unreachable: %s", exc)
+        return JSONResponse(
+            {"detail": "the database is unreachable: nothing was saved; try again shortly"},
+            status_code=503, headers={"Retry-After": "5"},
+        )
+
+    # A lost connection is a 503 saying nothing was saved, not a bare 500 (other database errors stay 500s).
+    app.add_exception_handler(OperationalError, database_unreachable)
+    app.add_exception_handler(InterfaceError, database_unreachable)
 
     @app.get("/api/v1/health", tags=["health"], summary="Whether Asterisk (AMI), the database and FastAGI are up")
     def get_health() -> JSONResponse:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.concurrency import run_in_threadpool
 
+from agent_api.params import RowId
 from agent_api.context import ApiContext, context, db, require
 from domain.callbacks import (
     CallbackPolicy,
@@ -119,7 +120,7 @@ def get_callbacks(
 
 
 @router.get("/callbacks/{callback_id}", summary="One callback task with its attempts")
-def get_callback(callback_id: int, user: User = Depends(CENTRE), session: Session = Depends(db)) -> CallbackOut:
+def get_callback(callback_id: RowId, user: User = Depends(CENTRE), session: Session = Depends(db)) -> CallbackOut:
     return _view(_found(load_callback(session, callback_id), callback_id), user, datetime.now(UTC))
 
 
@@ -146,7 +147,7 @@ def create_requested(body: CallbackIn, user: User = Depends(CENTRE), session: Se
     summary="Claim the task (or renew one's claim, or take over a claim older than the timeout)",
 )
 def claim_callback(
-    callback_id: int, user: User = Depends(CENTRE), session: Session = Depends(db)
+    callback_id: RowId, user: User = Depends(CENTRE), session: Session = Depends(db)
 ) -> CallbackOut | JSONResponse:
     return _change(session, callback_id, user, lambda task, actor, now: claim(task, actor, now, POLICY))
 
@@ -156,7 +157,7 @@ def claim_callback(
     summary="Record a call attempt (claimer only): answered closes it; otherwise retried later, failed after the last",
 )
 def add_attempt(
-    callback_id: int, body: AttemptIn, user: User = Depends(CENTRE), session: Session = Depends(db)
+    callback_id: RowId, body: AttemptIn, user: User = Depends(CENTRE), session: Session = Depends(db)
 ) -> CallbackOut | JSONResponse:
     return _change(
         session, callback_id, user,
@@ -169,7 +170,7 @@ def add_attempt(
     summary="Cancel the task, with a reason (supervisors)",
 )
 def cancel_callback(
-    callback_id: int, body: CancelIn, user: User = Depends(require("supervisor")), session: Session = Depends(db)
+    callback_id: RowId, body: CancelIn, user: User = Depends(require("supervisor")), session: Session = Depends(db)
 ) -> CallbackOut | JSONResponse:
     return _change(session, callback_id, user, lambda task, actor, now: cancel(task, actor, body.reason, now, POLICY))
 
@@ -185,7 +186,7 @@ def _read_callback(ctx: ApiContext, callback_id: int) -> CallbackTask:
     summary="Place the callback from the claimer's softphone; record the outcome with /attempts afterwards",
 )
 async def place_call(
-    callback_id: int, user: User = Depends(CENTRE), ctx: ApiContext = Depends(context)
+    callback_id: RowId, user: User = Depends(CENTRE), ctx: ApiContext = Depends(context)
 ) -> dict | JSONResponse:
     # The task is read in a transaction of its own, closed before we wait for Asterisk.
     task = await run_in_threadpool(_read_callback, ctx, callback_id)

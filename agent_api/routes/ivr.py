@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from agent_api.params import RowId, VersionField, VersionQuery
 from agent_api.context import ApiContext, context, require
 from hotline.ivr_admin import (
     IvrAdmin,
@@ -50,7 +51,7 @@ class VersionIn(BaseModel):
 
 
 class RollbackIn(BaseModel):
-    to: int | None = Field(default=None, description="a version live before; default: the one live before the live one")
+    to: VersionField | None = Field(default=None, description="a version live before; default: the one live before the live one")
 
 
 class FlowErrorOut(BaseModel):
@@ -178,7 +179,7 @@ def post_version(body: VersionIn, user: User = Depends(ADMIN), admin: IvrAdmin =
 
 
 @router.get("/versions/{number}", summary="One version with its source and what is wrong with it now")
-def get_version(number: int, admin: IvrAdmin = Depends(ivr_admin)) -> VersionDetailOut:
+def get_version(number: RowId, admin: IvrAdmin = Depends(ivr_admin)) -> VersionDetailOut:
     with _mapped():
         version = admin.version(number)
     errors = _errors(admin.check_version(number))
@@ -190,7 +191,7 @@ def get_version(number: int, admin: IvrAdmin = Depends(ivr_admin)) -> VersionDet
     summary="Check the version, install its prompts and make it live",
 )
 def publish(
-    number: int, user: User = Depends(ADMIN), admin: IvrAdmin = Depends(ivr_admin)
+    number: RowId, user: User = Depends(ADMIN), admin: IvrAdmin = Depends(ivr_admin)
 ) -> VersionOut | JSONResponse:
     return _going_live(lambda: admin.publish(number, user.username))
 
@@ -207,7 +208,7 @@ def rollback(
 
 @router.get("/diff", summary="What changed from one version to another: the text, nodes and prompts")
 def get_diff(
-    from_version: int = Query(), to_version: int = Query(), admin: IvrAdmin = Depends(ivr_admin)
+    from_version: VersionQuery, to_version: VersionQuery, admin: IvrAdmin = Depends(ivr_admin)
 ) -> DiffOut:
     with _mapped():
         diff = admin.diff(from_version, to_version)
@@ -235,7 +236,7 @@ def get_live(admin: IvrAdmin = Depends(ivr_admin)) -> VersionDetailOut:
     "/versions/{number}/simulate", summary="Dry-run a version with given keys, time and caller: the path it takes",
     response_model=SimulationOut, responses={404: GOING_LIVE[404], 422: GOING_LIVE[422]},
 )
-def post_simulation(number: int, body: SimulateIn, admin: IvrAdmin = Depends(ivr_admin)) -> SimulationOut | JSONResponse:
+def post_simulation(number: RowId, body: SimulateIn, admin: IvrAdmin = Depends(ivr_admin)) -> SimulationOut | JSONResponse:
     try:
         with _mapped():
             flow = admin.flow(number)

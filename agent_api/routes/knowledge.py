@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from agent_api.params import RowId
 from agent_api.context import ApiContext, context, db, require
 from knowledge.entries import InvalidEntry, KnowledgeEntry, validate_entry
 from knowledge.importer import ImportErrors, parse_csv, parse_json
@@ -79,7 +80,7 @@ def create(
 
 @router.get("/{entry_id}", summary="One entry")
 def read(
-    entry_id: int, _: User = Depends(require("agent", "supervisor", "admin", "department")), session: Session = Depends(db)
+    entry_id: RowId, _: User = Depends(require("agent", "supervisor", "admin", "department")), session: Session = Depends(db)
 ) -> EntryOut:
     entry = get_entry(session, entry_id)
     if entry is None:
@@ -99,7 +100,7 @@ def _replace(session: Session, ctx: ApiContext, entry: KnowledgeEntry) -> EntryO
 
 @router.put("/{entry_id}", summary="Edit an entry")
 def edit(
-    entry_id: int, body: EntryIn, _: User = Depends(require(*EDITORS)),
+    entry_id: RowId, body: EntryIn, _: User = Depends(require(*EDITORS)),
     session: Session = Depends(db), ctx: ApiContext = Depends(context),
 ) -> EntryOut:
     return _replace(session, ctx, _entry(body, entry_id))
@@ -107,7 +108,7 @@ def edit(
 
 @router.post("/{entry_id}/retire", summary="Retire an entry: kept on record, no longer found")
 def retire(
-    entry_id: int, _: User = Depends(require(*EDITORS)), session: Session = Depends(db), ctx: ApiContext = Depends(context)
+    entry_id: RowId, _: User = Depends(require(*EDITORS)), session: Session = Depends(db), ctx: ApiContext = Depends(context)
 ) -> EntryOut:
     entry = get_entry(session, entry_id)
     if entry is None:
