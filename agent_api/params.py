@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Path, Query
 from pydantic import Field
 
-# Keys are 64-bit integers in both databases: a larger number in a path would overflow the query
-# (a 500 from SQLite) instead of being the 404 or 422 it should be.
-MAX_KEY = 2**63 - 1
+# Keys are INTEGER columns, 32-bit on PostgreSQL: a larger number in a path would overflow the query
+# (a 500) instead of being the 404 or 422 it should be.
+MAX_KEY = 2**31 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_KEY)]
 VersionQuery = Annotated[int, Query(ge=1, le=MAX_KEY)]
 VersionField = Annotated[int, Field(ge=1, le=MAX_KEY)]
