@@ -56,6 +56,17 @@ def children_cpu_seconds() -> float:
     return times.children_user + times.children_system
 
 
+def wait_for_listener(port: int, seconds: float) -> None:
+    """Until the FastAGI server accepts connections (it imports the whole system first)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"the FastAGI server did not listen on port {port} within {seconds} s")
+
+
 def forking_agi_server(port: int, stop: threading.Event) -> None:
     """inetd-style: every FastAGI connection gets a fresh Python running the classic AGI script."""
     listener = socket.create_server(("127.0.0.1", port), backlog=1024)
@@ -186,7 +197,7 @@ def main() -> None:
     forker = threading.Thread(target=forking_agi_server, args=(FORK_PORT, stop), daemon=True)
     forker.start()
     try:
-        time.sleep(1.5)
+        wait_for_listener(int(BENCH_ENV["HOTLINE_AGI_PORT"]), seconds=30)
         root = Path(os.environ.get("HOTLINE_ASTERISK_ROOT", REPO / ".run" / "asterisk-root"))
         asterisk_pid = int((root / "run" / "asterisk-hotline-bench" / "asterisk.pid").read_text())
         runs = asyncio.run(measure(args, asterisk_pid, agi.pid))
