@@ -70,3 +70,22 @@ def session(connection: Connection) -> Iterator[Session]:
     """SQLAlchemy's "join a session into an external transaction" recipe."""
     with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
         yield session
+
+
+class Installer:
+    """An IVR version's prompt installer that records the sources installed, and fails with
+    `failure` while it is set (for the versions service and its API)."""
+
+    def __init__(self) -> None:
+        self.installed: list[str] = []
+        self.failure: Exception | None = None
+
+    def __call__(self, source: str) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.installed.append(source)
+
+
+@pytest.fixture
+def installer() -> Installer:
+    return Installer()

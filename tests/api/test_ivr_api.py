@@ -15,6 +15,7 @@ from agent_api.context import ApiContext
 from hotline.ivr_admin import IvrAdmin
 from ivr.validation import FlowCatalogue, parse_flow_text
 from telephony.prompts import PromptRenderError
+from tests.conftest import Installer
 
 BASE = "/api/v1/admin/ivr"
 DEFAULT = (Path(__file__).resolve().parents[2] / "ivr" / "flows" / "default.yaml").read_text(encoding="utf-8")
@@ -23,24 +24,6 @@ CATALOGUE = FlowCatalogue(("hotline-general", "hotline-business", "hotline-leade
 ROUTES = [("GET", "/versions"), ("POST", "/versions"), ("GET", "/versions/1"), ("POST", "/versions/1/publish"),
           ("POST", "/rollback"), ("GET", "/diff?from_version=1&to_version=1"), ("GET", "/audit"), ("GET", "/live"),
           ("POST", "/versions/1/simulate")]
-
-
-class Installer:
-    """Records the sources installed; fails with `failure` while it is set."""
-
-    def __init__(self) -> None:
-        self.installed: list[str] = []
-        self.failure: Exception | None = None
-
-    def __call__(self, source: str) -> None:
-        if self.failure is not None:
-            raise self.failure
-        self.installed.append(source)
-
-
-@pytest.fixture
-def installer() -> Installer:
-    return Installer()
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from ivr.validation import FlowCatalogue, InvalidFlow, parse_flow_text
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from telephony.prompts import PromptRenderError
+from tests.conftest import Installer
 
 NOW = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
 QUEUES = ("hotline-general", "hotline-business", "hotline-leaders")
@@ -40,27 +41,9 @@ def checker(queues: Collection[str] = QUEUES) -> Callable[[str], Flow]:
     return lambda source: parse_flow_text(source, FlowCatalogue(queues, TARGETS))
 
 
-class Installer:
-    """Records the sources installed; fails with `failure` while it is set."""
-
-    def __init__(self) -> None:
-        self.installed: list[str] = []
-        self.failure: Exception | None = None
-
-    def __call__(self, source: str) -> None:
-        if self.failure is not None:
-            raise self.failure
-        self.installed.append(source)
-
-
 @pytest.fixture
 def sessions(connection: Connection) -> Callable[[], Session]:
     return lambda: Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-
-
-@pytest.fixture
-def installer() -> Installer:
-    return Installer()
 
 
 @pytest.fixture
