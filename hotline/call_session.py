@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agi.session import CallLimits, CallServices, CallSession, OpenVoiceMessage, RunningFlow
 from domain.callbacks import CallbackReason, new_callback
-from hotline.flows import LiveFlows, flow_catalogue, prompt_audio_store, prompt_installer
+from hotline.flows import LiveFlows, flow_catalogue, flow_checker, prompt_audio_store, prompt_installer
 from hotline.settings import Settings
-from ivr.validation import load_flow, parse_flow_text
+from ivr.validation import load_flow
 from storage.barred_callers import BarredCallerSnapshot
 from storage.call_records import calls_from
 from storage.callbacks import create_callback
@@ -63,7 +63,7 @@ def build_call_session(
 
     flows = LiveFlows(
         read_live,
-        parse=lambda source: parse_flow_text(source, flow_catalogue(settings, audio)),
+        parse=flow_checker(settings, audio),
         install=lambda flow: installer.install(flow.prompts),
         shipped=RunningFlow(0, shipped, installer.install(shipped.prompts)),
     )

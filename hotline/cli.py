@@ -125,23 +125,17 @@ def cmd_ivr_simulate(args: argparse.Namespace) -> int:
     from domain.tickets import SHANGHAI
     from ivr.engine import CallFacts, QueueStatus
     from ivr.simulate import World, describe, simulate
-    from ivr.validation import InvalidFlow, load_flow, parse_flow_text
+    from hotline.ivr_admin import IvrAdminError
+    from ivr.validation import InvalidFlow, load_flow
 
     settings = Settings()
     try:
-        if args.version:
-            from hotline.flows import build_ivr_admin
-            from storage.database import make_engine, make_session_factory
-
-            admin = build_ivr_admin(settings, make_session_factory(make_engine(settings.database_url)))
-            flow = parse_flow_text(admin.version(args.version).source, _catalogue(settings))
-        else:
-            flow = load_flow(Path(args.file), _catalogue(settings))
+        flow = _ivr_admin().flow(args.version) if args.version else load_flow(Path(args.file), _catalogue(settings))
         now = datetime.fromisoformat(args.time) if args.time else datetime.now(UTC)
     except InvalidFlow as exc:
         print(exc, file=sys.stderr)
         return 1
-    except (OSError, ValueError, LookupError) as exc:
+    except (OSError, ValueError, LookupError, IvrAdminError) as exc:
         print(f"cannot simulate: {exc}", file=sys.stderr)
         return 1
     facts = CallFacts(args.caller, args.barred, now if now.tzinfo else now.replace(tzinfo=SHANGHAI), args.longest_wait)
@@ -253,17 +247,19 @@ def cmd_asr_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ivr_admin():
+    """The IVR versions service over the configured database."""
+    from hotline.flows import build_ivr_admin
+    from storage.database import make_engine, make_session_factory
+
+    settings = _settings()
+    return build_ivr_admin(settings, make_session_factory(make_engine(settings.database_url)))
+
+
 def _register_ivr_versions(ivr: argparse._SubParsersAction) -> None:
     from hotline.ivr_cli import register
 
-    def admin():
-        from hotline.flows import build_ivr_admin
-        from storage.database import make_engine, make_session_factory
-
-        settings = _settings()
-        return build_ivr_admin(settings, make_session_factory(make_engine(settings.database_url)))
-
-    register(ivr, admin)
+    register(ivr, _ivr_admin)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -33,10 +33,12 @@ def prompt_audio_store(settings: Settings) -> PromptAudioStore:
 
 
 def prompt_installer(settings: Settings, audio: PromptAudioStore) -> PromptInstaller:
-    def recording(name: str):
-        return audio.path(name) if audio.get(name) else None
+    return PromptInstaller(settings.asterisk_root, RUN_DIR / "prompt-cache", audio.path)
 
-    return PromptInstaller(settings.asterisk_root, RUN_DIR / "prompt-cache", recording)
+
+def flow_checker(settings: Settings, audio: PromptAudioStore) -> Callable[[str], Flow]:
+    """Parses a flow's source against this deployment (recordings as uploaded at the time)."""
+    return lambda source: parse_flow_text(source, flow_catalogue(settings, audio))
 
 
 class LiveFlows:
@@ -88,9 +90,7 @@ def build_ivr_admin(settings: Settings, sessions: Callable[[], Session]) -> IvrA
     prompts installed into its Asterisk when they go live."""
     audio = prompt_audio_store(settings)
     installer = prompt_installer(settings, audio)
-
-    def check(source: str) -> Flow:
-        return parse_flow_text(source, flow_catalogue(settings, audio))
+    check = flow_checker(settings, audio)
 
     def install(source: str) -> None:
         installer.install(check(source).prompts)

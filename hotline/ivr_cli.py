@@ -17,6 +17,15 @@ def _print_errors(errors: Sequence[FlowError]) -> None:
         print(error, file=sys.stderr)  # where (node and field): problem
 
 
+def _refused(exc: InvalidFlow | IvrAdminError) -> int:
+    """An invalid flow's errors, one per line, or why the service refused; the exit code."""
+    if isinstance(exc, InvalidFlow):
+        _print_errors(exc.errors)
+    else:
+        print(exc, file=sys.stderr)
+    return 1
+
+
 def cmd_publish(admin: IvrAdmin, args: argparse.Namespace) -> int:
     try:
         source = Path(args.file).read_text(encoding="utf-8")
@@ -30,12 +39,8 @@ def cmd_publish(admin: IvrAdmin, args: argparse.Namespace) -> int:
             print(f"{args.file} is invalid: kept as draft version {version.number}, not published", file=sys.stderr)
             return 1
         admin.publish(version.number, args.by)
-    except InvalidFlow as exc:
-        _print_errors(exc.errors)
-        return 1
-    except IvrAdminError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    except (InvalidFlow, IvrAdminError) as exc:
+        return _refused(exc)
     print(f"version {version.number} published from {args.file}: it is live")
     return 0
 
@@ -43,12 +48,8 @@ def cmd_publish(admin: IvrAdmin, args: argparse.Namespace) -> int:
 def cmd_rollback(admin: IvrAdmin, args: argparse.Namespace) -> int:
     try:
         version = admin.rollback(args.by, args.to)
-    except InvalidFlow as exc:
-        _print_errors(exc.errors)
-        return 1
-    except IvrAdminError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    except (InvalidFlow, IvrAdminError) as exc:
+        return _refused(exc)
     print(f"version {version.number} is live again")
     return 0
 

@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -67,11 +66,10 @@ class PromptInstaller:
     """Installs prompts into one Asterisk chroot. Text is rendered once per distinct text (the
     cache survives reinstalls of the chroot); the sound name a call plays is returned."""
 
-    def __init__(self, asterisk_root: Path, cache_dir: Path, audio_file: Callable[[str], Path | None]):
+    def __init__(self, asterisk_root: Path, cache_dir: Path, audio_file: Callable[[str], Path]):
         self._sounds = asterisk_root / SOUNDS_DIR
         self._cache = cache_dir
-        self._audio_file = audio_file  # uploaded recording by name (already 8 kHz), None if unknown
-        self._lock = threading.Lock()
+        self._audio_file = audio_file  # where an uploaded recording (already 8 kHz) of that name is kept
 
     def text(self, text: str) -> str:
         key, name = text_sound(text)
@@ -82,7 +80,7 @@ class PromptInstaller:
 
     def recording(self, audio: str) -> str:
         source = self._audio_file(audio)
-        if source is None or not source.is_file():
+        if not source.is_file():
             raise PromptRenderError(f"no uploaded recording '{audio}'")
         data = source.read_bytes()
         name = f"{PROMPT_SUBDIR}/a-{hashlib.sha256(data).hexdigest()[:24]}"
@@ -90,9 +88,9 @@ class PromptInstaller:
         return name
 
     def install(self, prompts: Mapping[str, Prompt]) -> dict[str, str]:
-        """Prompt name -> the sound name to play, every file in place."""
-        with self._lock:
-            return {
-                name: self.recording(p.audio) if isinstance(p, AudioPrompt) else self.text(p)
-                for name, p in prompts.items()
-            }
+        """Prompt name -> the sound name to play, every file in place. Safe to run concurrently:
+        each file is written under a private name and renamed into place."""
+        return {
+            name: self.recording(p.audio) if isinstance(p, AudioPrompt) else self.text(p)
+            for name, p in prompts.items()
+        }

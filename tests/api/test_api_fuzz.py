@@ -37,7 +37,7 @@ def full_api(connection: Connection, tmp_path: Path) -> TestClient:
         return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
     audio = PromptAudioStore(tmp_path / "audio")
-    installer = PromptInstaller(tmp_path / "asterisk", tmp_path / "cache", lambda name: audio.path(name))
+    installer = PromptInstaller(tmp_path / "asterisk", tmp_path / "cache", audio.path)
 
     def check(source: str):
         return parse_flow_text(source, FlowCatalogue(("hotline-general",), ("110",), tuple(audio.names())))
