@@ -6,10 +6,11 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from agent_api.context import ApiContext
+from storage.database import DATABASE_UNREACHABLE
 from agent_api import live
+from agent_api.nul_guard import RefuseNul
 from agent_api.routes import (
     auth, barred_callers, callbacks, calls, departments, ivr, ivr_audio, knowledge, reports, tickets,
 )
@@ -23,6 +24,7 @@ Every route needs a bearer token from `POST /api/v1/auth/login`, except health. 
 def create_app(ctx: ApiContext) -> FastAPI:
     app = FastAPI(title="hotline12345 API", version="0.2.0", description=DESCRIPTION)
     app.state.context = ctx
+    app.add_middleware(RefuseNul)
     for module in (
         auth, barred_callers, departments, knowledge, tickets, callbacks, reports, calls, ivr, ivr_audio, live,
     ):
@@ -37,8 +39,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
         )
 
     # A lost connection is a 503 saying nothing was saved, not a bare 500 (other database errors stay 500s).
-    app.add_exception_handler(OperationalError, database_unreachable)
-    app.add_exception_handler(InterfaceError, database_unreachable)
+    for error in DATABASE_UNREACHABLE:
+        app.add_exception_handler(error, database_unreachable)
 
     @app.get("/api/v1/health", tags=["health"], summary="Whether Asterisk (AMI), the database and FastAGI are up")
     def get_health() -> JSONResponse:

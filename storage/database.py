@@ -7,7 +7,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+# What a lost or refused database connection raises (as opposed to a bad statement or constraint).
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
 
 
 def make_engine(url: str) -> Engine:
