@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from agent_api.live_hub import Hub
 from agent_api.services import Lazy
+from agent_api.sign_ins import SignIns
 from agent_api.throttle import LoginThrottle
 from knowledge.index import KnowledgeIndex
 from routing.departments import DepartmentTree
@@ -20,10 +21,11 @@ from routing.triage import Triage
 from storage.departments import list_departments
 from storage.knowledge import all_entries
 from storage.tickets import past_dispatches
-from storage.users import User, user_for_token
+from storage.users import User
 from telephony.cti import CtiService
 
 if TYPE_CHECKING:
+    from agent_api.ticket_intake import TicketBacklog
     from hotline.ivr_admin import IvrAdmin
     from telephony.prompt_audio import PromptAudioStore
 
@@ -52,6 +54,8 @@ class ApiContext:
     departments: Lazy[DepartmentTree] = field(default_factory=lambda: Lazy(_build_departments))
     knowledge: Lazy[KnowledgeIndex] = field(default_factory=lambda: Lazy(_build_knowledge_index))
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    sign_ins: SignIns = field(default_factory=SignIns)
+    ticket_backlog: TicketBacklog | None = None  # keeps new tickets while the database is down; None: refuse them
     ivr: IvrAdmin | None = None  # IVR flow versions; None when the API runs without them
     prompt_audio: PromptAudioStore | None = None  # uploaded IVR prompt recordings
 
@@ -73,11 +77,12 @@ def current_user(
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer), ctx: ApiContext = Depends(context)
 ) -> User:
     """The token's user, read in a transaction of its own: call-control routes must not hold a
-    database transaction open while they wait for Asterisk."""
+    database transaction open while they wait for Asterisk. While the database is unreachable, a
+    token it confirmed earlier is still honoured (see SignIns)."""
     if credentials is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first: Authorization: Bearer <token>")
     with ctx.sessions() as session, session.begin():
-        user = user_for_token(session, credentials.credentials, datetime.now(UTC))
+        user = ctx.sign_ins.user(session, credentials.credentials, datetime.now(UTC))
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "token unknown or expired: sign in again")
     return user

@@ -8,14 +8,15 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
 from agent_api.context import ApiContext
-from storage.users import User, user_for_token
+from storage.database import DATABASE_UNREACHABLE
+from storage.users import User
 
 router = APIRouter()
 
 
 def _authenticate(ctx: ApiContext, token: str) -> User | None:
-    with ctx.sessions() as session:
-        return user_for_token(session, token, datetime.now(UTC))
+    with ctx.sessions() as session, session.begin():
+        return ctx.sign_ins.user(session, token, datetime.now(UTC))
 
 
 @router.websocket("/api/v1/live")
@@ -26,7 +27,11 @@ async def live(websocket: WebSocket, token: str = "") -> None:
     ctx: ApiContext = websocket.app.state.context
     header = websocket.headers.get("authorization", "")
     token = token or header.removeprefix("Bearer ").strip()
-    user = await asyncio.to_thread(_authenticate, ctx, token) if token else None
+    try:
+        user = await asyncio.to_thread(_authenticate, ctx, token) if token else None
+    except DATABASE_UNREACHABLE:
+        await websocket.close(code=status.WS_1013_TRY_AGAIN_LATER, reason="the database is unreachable: try again shortly")
+        return
     if user is None:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="sign in first: token unknown or expired")
         return

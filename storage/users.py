@@ -42,22 +42,29 @@ def find_user(session: Session, username: str) -> User | None:
     return _user(row) if row else None
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def store_token(session: Session, token: str, user_id: int, created_at: datetime, expires_at: datetime) -> None:
-    session.add(ApiTokenRow(token_sha256=_digest(token), user_id=user_id, created_at=created_at, expires_at=expires_at))
+    session.add(ApiTokenRow(token_sha256=token_digest(token), user_id=user_id, created_at=created_at, expires_at=expires_at))
 
 
-def user_for_token(session: Session, token: str, now: datetime) -> User | None:
-    row = session.scalar(
-        select(UserRow)
+@dataclass(frozen=True)
+class SignIn:
+    user: User
+    expires_at: datetime
+
+
+def sign_in_for_token(session: Session, token: str, now: datetime) -> SignIn | None:
+    """The active user a live token belongs to, and when the token expires."""
+    found = session.execute(
+        select(UserRow, ApiTokenRow.expires_at)
         .join(ApiTokenRow, ApiTokenRow.user_id == UserRow.id)
-        .where(ApiTokenRow.token_sha256 == _digest(token), ApiTokenRow.expires_at > now, UserRow.active.is_(True))
-    )
-    return _user(row) if row else None
+        .where(ApiTokenRow.token_sha256 == token_digest(token), ApiTokenRow.expires_at > now, UserRow.active.is_(True))
+    ).first()
+    return SignIn(_user(found[0]), found[1]) if found else None
 
 
 def revoke_token(session: Session, token: str) -> None:
-    session.execute(delete(ApiTokenRow).where(ApiTokenRow.token_sha256 == _digest(token)))
+    session.execute(delete(ApiTokenRow).where(ApiTokenRow.token_sha256 == token_digest(token)))

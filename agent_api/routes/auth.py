@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from agent_api.context import ApiContext, bearer, context, current_user, db
 from agent_api.passwords import verify_password
-from storage.users import User, find_user, revoke_token, store_token
+from storage.users import SignIn, User, find_user, revoke_token, store_token
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -57,6 +57,7 @@ def login(body: Login, session: Session = Depends(db), ctx: ApiContext = Depends
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     store_token(session, token, user.id, now, now + ctx.token_lifetime)
+    ctx.sign_ins.remember(token, SignIn(user, now + ctx.token_lifetime), now)
     return Token(token=token, expires_at=now + ctx.token_lifetime, role=user.role, unit_code=user.unit_code)
 
 
@@ -65,7 +66,9 @@ def logout(
     credentials: HTTPAuthorizationCredentials = Depends(bearer),
     _: User = Depends(current_user),
     session: Session = Depends(db),
+    ctx: ApiContext = Depends(context),
 ) -> None:
+    ctx.sign_ins.forget(credentials.credentials)
     revoke_token(session, credentials.credentials)
 
 
