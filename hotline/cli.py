@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hotline.settings import REPO_ROOT, RUN_DIR, Settings, ensure_secrets_file
+from hotline.settings import REPO_ROOT, Settings, ensure_secrets_file
 
 ASTERISK_SCRIPT = REPO_ROOT / "scripts" / "asterisk.sh"
 

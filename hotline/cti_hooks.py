@@ -9,12 +9,14 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.agents import ANSWERED_WITHIN_SECONDS
-from domain.tickets import SHANGHAI, Action, Actor, Command, EmergencyHandoff, Role, apply
+from agent_api.ticket_intake import TicketBacklog, record_handoff
+from domain.tickets import SHANGHAI, EmergencyHandoff
 from domain.transfers import Transfer, TransferKind
 from storage.barred_callers import is_barred
 from storage.call_records import answered_counts
 from storage.departments import department_phone
-from storage.tickets import load_ticket, save_change, stored_deadline, tickets_of_caller
+from storage.database import DATABASE_UNREACHABLE
+from storage.tickets import load_ticket, tickets_of_caller
 from telephony.cti import CtiHooks
 
 log = logging.getLogger(__name__)
@@ -39,28 +41,19 @@ def caller_context(session: Session, caller: str, call_id: str, now: datetime) -
     }
 
 
-def record_handoff(session: Session, transfer: Transfer) -> None:
-    """Writes a finished 110/119/120 handoff onto its ticket, with an audit entry."""
-    if transfer.ticket_number is None:
-        return
-    ticket = load_ticket(session, transfer.ticket_number)
-    if ticket is None:
-        log.warning("handoff of call %s: ticket %s not found", transfer.call_id, transfer.ticket_number)
-        return
-    handoff = EmergencyHandoff(
+def handoff_of(transfer: Transfer) -> EmergencyHandoff:
+    return EmergencyHandoff(
         number=transfer.target.partition(":")[2], by_user=transfer.by_user,
         requested_at=datetime.fromtimestamp(transfer.started_at, UTC),
         direct=transfer.kind is TransferKind.DIRECT_HANDOFF,
         answered_at=datetime.fromtimestamp(transfer.answered_at, UTC) if transfer.answered_at else None,
         failure="" if transfer.answered_at else transfer.reason,
     )
-    changed, entry = apply(
-        ticket, Command(Action.RECORD_HANDOFF, handoff=handoff), Actor(transfer.by_user, Role.AGENT), datetime.now(UTC)
-    )
-    save_change(session, changed, entry, stored_deadline(session, ticket.number))
 
 
-def build_cti_hooks(sessions: sessionmaker[Session]) -> CtiHooks:
+def build_cti_hooks(sessions: sessionmaker[Session], backlog: TicketBacklog) -> CtiHooks:
+    """Hooks over `sessions`; a handoff finished while the database is unreachable waits in `backlog`."""
+
     def read(work):
         with sessions() as session:
             return work(session)
@@ -73,10 +66,27 @@ def build_cti_hooks(sessions: sessionmaker[Session]) -> CtiHooks:
         local = datetime.now(SHANGHAI)
         return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
+    def record(transfer: Transfer) -> None:
+        if transfer.ticket_number is None:
+            return
+        handoff = handoff_of(transfer)
+        try:
+            write(lambda s: record_handoff(s, transfer.ticket_number, handoff))
+        except DATABASE_UNREACHABLE as exc:
+            log.warning("database unreachable (%s): handoff of call %s kept for ticket %s", exc, transfer.call_id,
+                        transfer.ticket_number)
+            backlog.keep_handoff(transfer.ticket_number, handoff)
+
+    def ticket_exists(number: str) -> bool | None:
+        try:
+            return read(lambda s: load_ticket(s, number) is not None)
+        except DATABASE_UNREACHABLE:
+            return None
+
     return CtiHooks(
         department_phone=lambda code: read(lambda s: department_phone(s, code)),
         caller_context=lambda caller, call_id: read(lambda s: caller_context(s, caller, call_id, datetime.now(UTC))),
-        record_handoff=lambda transfer: write(lambda s: record_handoff(s, transfer)),
+        record_handoff=record,
         answered_today=lambda: read(lambda s: answered_counts(s, today_start(), ANSWERED_WITHIN_SECONDS)),
-        ticket_exists=lambda number: read(lambda s: load_ticket(s, number) is not None),
+        ticket_exists=ticket_exists,
     )

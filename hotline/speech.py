@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent_api.context import ApiContext
-from agent_api.routes.tickets import open_ticket
+from agent_api.ticket_intake import open_ticket
 from asr.audio_fork import AudioFork, audiosocket_dial
 from asr.audio_store import AudioStore
 from asr.live_drafts import LiveDrafts
@@ -97,8 +97,11 @@ def transcript_saver(sessions: sessionmaker[Session], drafting: Drafting) -> Cal
             if transcript.purpose is Purpose.CALL:
                 save_call_draft(session, transcript.call_id, transcript.caller, asdict(draft), now)
                 return
+            # The message was accepted when the caller left it: its time limit and callback count from
+            # then, even when the transcript is saved later (ASR or the database was down).
+            left_at = transcript.started_at
             ticket = open_ticket(
-                session, SPEECH_USER, Role.AGENT, now,
+                session, SPEECH_USER, Role.AGENT, left_at,
                 request_type=RequestType(draft.request_type or "help"), channel=Channel.PHONE,
                 content=draft.transcript or UNHEARD_MESSAGE, urgent=draft.urgent,
                 caller_number=transcript.caller or None, district=draft.district, street=draft.street,
@@ -106,7 +109,7 @@ def transcript_saver(sessions: sessionmaker[Session], drafting: Drafting) -> Cal
             )
             if callable_number(transcript.caller):
                 create_callback(session, new_callback(
-                    transcript.caller, CallbackReason.VOICE_MESSAGE, now,
+                    transcript.caller, CallbackReason.VOICE_MESSAGE, left_at,
                     call_uniqueid=transcript.call_id, ticket_number=ticket.number,
                 ))
             log.info("voice message of call %s: ticket %s", transcript.call_id, ticket.number)

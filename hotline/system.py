@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent_api.app import create_app
 from agent_api.context import ApiContext
 from agent_api.live_hub import Hub
+from agent_api.ticket_intake import TicketBacklog
 from agi.server import FastAGIServer
 from domain.calls import CallRecord
 from hotline.call_session import build_call_session
@@ -87,12 +88,14 @@ async def run_system(settings: Settings) -> None:
     await ami.connect()
     recorder = CallRecorder(record_saver(sessions), DurableSpool(settings.spool_dir / "call-records"))
     hub = Hub()
-    cti = CtiService(ami, cti_config(settings), build_cti_hooks(sessions), hub.publish)
+    backlog = TicketBacklog(DurableSpool(settings.spool_dir / "ticket-work"), sessions)
+    cti = CtiService(ami, cti_config(settings), build_cti_hooks(sessions, backlog), hub.publish)
     ivr = build_ivr_admin(settings, sessions)
     if (seeded := ivr.seed(settings.ivr_flow_file.read_text(encoding="utf-8"))) is not None:
         log.info("IVR flow version %d published from %s", seeded, settings.ivr_flow_file)
     api_context = ApiContext(
         sessions=sessions, health=lambda: health(), cti=cti, hub=hub, ivr=ivr, prompt_audio=prompt_audio_store(settings),
+        ticket_backlog=backlog,
     )
     speech = build_speech(settings, sessions, ami, cti, api_context)
     cti.hooks.live_draft = speech.drafts.draft_of
@@ -104,6 +107,7 @@ async def run_system(settings: Settings) -> None:
         asyncio.create_task(cti.run(cti_events), name="cti"),
         asyncio.create_task(cti.run_wallboard(), name="wallboard"),
         asyncio.create_task(follow_kept_places(callback_events, sessions), name="kept-places"),
+        asyncio.create_task(backlog.run(hub.publish), name="ticket-backlog"),
         *await run_speech(speech, fork_events),
     ]
 

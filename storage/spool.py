@@ -12,14 +12,17 @@ from pathlib import Path
 from typing import Any
 
 
+def _file_key(key: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
+
+
 class DurableSpool:
     def __init__(self, directory: Path):
         self._dir = directory
         self._dir.mkdir(parents=True, exist_ok=True)
 
     def put(self, key: str, item: dict[str, Any]) -> Path:
-        safe_key = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
-        path = self._dir / f"{time.time_ns():020d}-{safe_key}.json"
+        path = self._dir / f"{time.time_ns():020d}-{_file_key(key)}.json"
         partial = path.with_suffix(".part")
         with open(partial, "w", encoding="utf-8") as out:
             json.dump(item, out, ensure_ascii=False)
@@ -32,6 +35,10 @@ class DurableSpool:
         finally:
             os.close(directory)
         return path
+
+    def holds(self, key: str) -> bool:
+        """Whether an item put under `key` is still pending."""
+        return any(self._dir.glob(f"*-{_file_key(key)}.json"))
 
     def pending(self) -> list[Path]:
         return sorted(self._dir.glob("*.json"))

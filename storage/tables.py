@@ -173,6 +173,9 @@ class TicketRow(Base):
     satisfaction: Mapped[str | None] = mapped_column(String(24))
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer)
+    # The intake receipt of a ticket recorded through the API: a ticket kept while the database was
+    # down and replayed later is recognised by it and never stored twice.
+    receipt: Mapped[str | None] = mapped_column(String(36), unique=True, index=True)
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -48,8 +48,10 @@ def _audit(session: Session, entry: AuditEntry) -> None:
     )
 
 
-def insert_ticket(session: Session, ticket: Ticket, created: AuditEntry, deadline_at: datetime | None) -> None:
-    row = TicketRow()
+def insert_ticket(
+    session: Session, ticket: Ticket, created: AuditEntry, deadline_at: datetime | None, receipt: str | None = None
+) -> None:
+    row = TicketRow(receipt=receipt)
     _project(row, ticket, deadline_at)
     session.add(row)
     _audit(session, created)
@@ -58,6 +60,10 @@ def insert_ticket(session: Session, ticket: Ticket, created: AuditEntry, deadlin
 
 def _row(session: Session, number: str) -> TicketRow | None:
     return session.scalar(select(TicketRow).where(TicketRow.number == number))
+
+
+def number_for_receipt(session: Session, receipt: str) -> str | None:
+    return session.scalar(select(TicketRow.number).where(TicketRow.receipt == receipt))
 
 
 def load_ticket(session: Session, number: str) -> Ticket | None:
@@ -152,10 +158,6 @@ def tickets_of_caller(session: Session, caller_number: str, limit: int = 10) -> 
         .order_by(TicketRow.created_at.desc(), TicketRow.id.desc()).limit(limit)
     )
     return [_codec.validate_python(row.state) for row in session.scalars(query)]
-
-
-def stored_deadline(session: Session, number: str) -> datetime | None:
-    return session.scalar(select(TicketRow.deadline_at).where(TicketRow.number == number))
 
 
 def status_for_caller(session: Session, number: str) -> str | None:

@@ -91,7 +91,7 @@ class CtiHooks:
     caller_context: Callable[[str, str], dict[str, Any]] = lambda caller, call_id: {}
     record_handoff: Callable[[Transfer], None] = lambda transfer: None
     answered_today: Callable[[], tuple[int, int]] = lambda: (0, 0)
-    ticket_exists: Callable[[str], bool] = lambda number: False
+    ticket_exists: Callable[[str], bool | None] = lambda number: False  # None: cannot tell now (database down)
     live_draft: Callable[[str], dict[str, Any] | None] = lambda call_id: None  # run in the event loop
 
 
@@ -597,7 +597,9 @@ class CtiService:
         target = Target("emergency", number)
         if number not in self.config.emergency_numbers:
             raise UnknownTarget(f"no emergency target {number}; configured: {sorted(self.config.emergency_numbers)}")
-        if ticket is not None and not await asyncio.to_thread(self.hooks.ticket_exists, ticket):
+        # An emergency handoff never waits on the database: a ticket that cannot be checked now is
+        # checked when the handoff is written onto it.
+        if ticket is not None and await asyncio.to_thread(self.hooks.ticket_exists, ticket) is False:
             raise UnknownTarget(f"no ticket {ticket} to record the handoff on")
         if direct:
             return await self.blind_transfer(user, call_id, target, TransferKind.DIRECT_HANDOFF, ticket)

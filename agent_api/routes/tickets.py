@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Literal
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
@@ -14,15 +15,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from agent_api.context import db, require
+from agent_api.context import ApiContext, context, db, require
 from agent_api.draft_feedback import note_draft_outcome
+from agent_api.ticket_intake import POLICY, TicketIn, record_ticket, ticket_deadline
 from domain.privacy import caller_view
-from domain.sla import CalendarOutOfRange, SlaPolicy, SlaState, UrgentState, deadline_for, sla_state, urgent_state
+from domain.sla import SlaState, UrgentState, sla_state, urgent_state
 from domain.tickets import (
     Action,
     Actor,
-    AuditEntry,
-    Channel,
     Command,
     Forbidden,
     IllegalTransition,
@@ -31,24 +31,22 @@ from domain.tickets import (
     MissingReplyParts,
     NotAcceptedReason,
     Reply,
-    RequestType,
     Role,
     Satisfaction,
     Ticket,
     TicketStatus,
-    SHANGHAI,
     apply,
     public_progress,
 )
 from routing.departments import DepartmentTree
 from routing.duplicates import duplicate_candidates, prior_request
+from storage.database import DATABASE_UNREACHABLE
 from storage.departments import list_departments
 from storage.tickets import (
     audit_trail,
-    insert_ticket,
     list_tickets,
     load_ticket,
-    next_ticket_number,
+    number_for_receipt,
     save_change,
     ticket_units,
     tickets_created_between,
@@ -58,22 +56,7 @@ from storage.users import User
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 STAFF = ("agent", "supervisor", "department")
-POLICY = SlaPolicy()
 UNIT_ACTIONS = (Action.DISPATCH, Action.REDISPATCH, Action.PASS_DOWN)
-
-
-class TicketIn(BaseModel):
-    request_type: RequestType = Field(examples=["complaint"])
-    channel: Channel = Channel.PHONE
-    content: str = Field(min_length=2, max_length=10000, examples=["小区楼下烧烤店每晚油烟扰民，营业到凌晨两点。"])
-    urgent: bool = False
-    caller_number: str | None = Field(default=None, pattern=r"^\+?[0-9]{3,20}$", examples=["13800138000"])
-    caller_name: str | None = Field(default=None, max_length=64, examples=["王女士"])
-    confidential: bool = False
-    district: str | None = Field(default=None, max_length=64, examples=["鼓楼区"])
-    street: str | None = Field(default=None, max_length=64, examples=["东街街道"])
-    address: str | None = Field(default=None, max_length=256, examples=["东街88号"])
-    call_uniqueid: str | None = Field(default=None, max_length=64)
 
 
 class ReplyIn(BaseModel):
@@ -116,14 +99,6 @@ def _actor(user: User) -> Actor:
     return Actor(user.username, Role(user.role), user.unit_code)
 
 
-def _deadline(ticket: Ticket) -> datetime | None:
-    try:
-        return deadline_for(ticket.request_type, ticket.urgent, ticket.created_at, POLICY, ticket.extension_days).close_by
-    except CalendarOutOfRange as exc:
-        log.warning("ticket %s has no deadline yet: %s", ticket.number, exc)
-        return None
-
-
 @dataclasses.dataclass(frozen=True)
 class TicketOut(Ticket):
     """A ticket as the signed-in user may see it (caller identity per role), with its time limits."""
@@ -135,7 +110,7 @@ class TicketOut(Ticket):
 
 def _view(ticket: Ticket, user: User) -> TicketOut:
     caller = caller_view(ticket, Role(user.role))
-    deadline = _deadline(ticket)
+    deadline = ticket_deadline(ticket)
     open_ = ticket.status in OPEN_STATUSES and ticket.status is not TicketStatus.DRAFT
     now = datetime.now(UTC)
     return TicketOut(
@@ -157,20 +132,54 @@ def _visible(session: Session, ticket: Ticket | None, number: str, user: User) -
     return ticket
 
 
-def open_ticket(session: Session, by: str, role: Role, now: datetime, **fields: Any) -> Ticket:
-    """Stores a new draft ticket with its number, deadline and first audit entry."""
-    number = next_ticket_number(session, now.astimezone(SHANGHAI).date())
-    ticket = Ticket(number=number, created_at=now, **fields)
-    created = AuditEntry(number, now, by, role, "create", None, ticket.status, "")
-    insert_ticket(session, ticket, created, _deadline(ticket))
-    return ticket
+class TicketKept(BaseModel):
+    receipt: UUID
+    accepted_at: datetime
+    detail: str
 
 
-@router.post("/tickets", status_code=201, summary="Record a request as a draft ticket")
-def create_ticket(body: TicketIn, user: User = Depends(require("agent", "supervisor")), session: Session = Depends(db)) -> TicketOut:
-    ticket = open_ticket(session, user.username, Role(user.role), datetime.now(UTC), **body.model_dump())
-    note_draft_outcome(session, ticket)
+KEPT_DETAIL = "the database is unreachable: the ticket is kept and will be stored and numbered when it is back"
+
+
+@router.post(
+    "/tickets", status_code=201, summary="Record a request as a draft ticket",
+    responses={202: {"model": TicketKept, "description": "the database is unreachable: the ticket is kept under "
+                     "its receipt and stored when it is back (GET /ticket-receipts/{receipt}; a ticket_stored live event)"}},
+)
+def create_ticket(
+    body: TicketIn, user: User = Depends(require("agent", "supervisor")), ctx: ApiContext = Depends(context)
+) -> TicketOut:
+    receipt, accepted_at = str(uuid4()), datetime.now(UTC)
+    try:
+        with ctx.sessions() as session, session.begin():
+            ticket = record_ticket(session, receipt, user.username, Role(user.role), accepted_at, body)
+    except DATABASE_UNREACHABLE:
+        if ctx.ticket_backlog is None:
+            raise
+        ctx.ticket_backlog.keep_ticket(receipt, user.username, Role(user.role), accepted_at, body)
+        log.warning("database unreachable: ticket of %s kept as %s", user.username, receipt)
+        kept = TicketKept(receipt=UUID(receipt), accepted_at=accepted_at, detail=KEPT_DETAIL)
+        return JSONResponse(kept.model_dump(mode="json"), status_code=202)  # type: ignore[return-value]
     return _view(ticket, user)
+
+
+class ReceiptOut(BaseModel):
+    receipt: UUID
+    state: Literal["kept", "stored"]
+    number: str | None = Field(description="the ticket's number once stored")
+
+
+@router.get("/ticket-receipts/{receipt}", summary="What became of a ticket recorded while the database was down")
+def get_receipt(
+    receipt: UUID, _: User = Depends(require("agent", "supervisor")), ctx: ApiContext = Depends(context)
+) -> ReceiptOut:
+    if ctx.ticket_backlog is not None and ctx.ticket_backlog.holds(str(receipt)):
+        return ReceiptOut(receipt=receipt, state="kept", number=None)
+    with ctx.sessions() as session:
+        number = number_for_receipt(session, str(receipt))
+    if number is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket recorded under receipt {receipt}")
+    return ReceiptOut(receipt=receipt, state="stored", number=number)
 
 
 @router.get("/tickets", summary="Tickets, newest first; department users see their unit's only")
@@ -227,7 +236,7 @@ def act(number: str, body: CommandIn, user: User = Depends(require(*STAFF)), ses
     except InvalidCommand as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
     try:
-        save_change(session, changed, entry, _deadline(changed))
+        save_change(session, changed, entry, ticket_deadline(changed))
     except StaleDataError:
         raise HTTPException(status.HTTP_409_CONFLICT, f"ticket {number} changed meanwhile: reload and retry") from None
     if body.action is Action.DISPATCH:

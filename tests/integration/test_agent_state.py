@@ -13,7 +13,6 @@ import pytest
 from agent_api.app import create_app
 from agent_api.context import ApiContext
 from domain.tickets import SHANGHAI, AuditEntry, Channel, RequestType, Role, Ticket
-from hotline.cti_hooks import build_cti_hooks
 from hotline.system import cti_config
 from storage.tickets import insert_ticket, next_ticket_number
 from telephony.ami import AmiClient
@@ -119,7 +118,7 @@ async def test_state_is_re_read_after_an_api_restart_and_ami_down_is_503(
         ami = AmiClient("127.0.0.1", hotline.settings.ami_port, hotline.settings.ami_username, hotline.settings.ami_secret)
         events = ami.subscribe()
         await ami.connect()
-        restarted = CtiService(ami, cti_config(hotline.settings), build_cti_hooks(hotline.databases["sqlite"]), lambda *_: None)
+        restarted = CtiService(ami, cti_config(hotline.settings), hotline.cti.hooks, lambda *_: None)
         running = asyncio.create_task(restarted.run(events))
         try:
             for _ in range(50):
@@ -136,7 +135,7 @@ async def test_state_is_re_read_after_an_api_restart_and_ami_down_is_503(
 
         # Asterisk unreachable: call control answers 503 and says why.
         dead = AmiClient("127.0.0.1", 1, "nobody", "nothing")
-        offline = CtiService(dead, cti_config(hotline.settings), build_cti_hooks(hotline.databases["sqlite"]), lambda *_: None)
+        offline = CtiService(dead, cti_config(hotline.settings), hotline.cti.hooks, lambda *_: None)
         app = create_app(ApiContext(sessions=agent_api.sessions, health=lambda: {"asterisk": False}, cti=offline))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://offline") as client:
             reply = await client.post(
