@@ -29,6 +29,7 @@ from agent_api.app import create_app
 from agent_api.context import ApiContext
 from agent_api.live_hub import Hub
 from agent_api.passwords import hash_password
+from agent_api.ticket_intake import TicketBacklog
 from hotline.cti_hooks import build_cti_hooks
 from hotline.speech import Speech
 from hotline.system import build_agi_server, cti_config
@@ -220,7 +221,8 @@ async def hotline(
     recorder = CallRecorder(save, DurableSpool(tmp_path_factory.mktemp("spool")))
     log = EventLog()
     hub = Hub()
-    cti = CtiService(ami, cti_config(asterisk), build_cti_hooks(databases["sqlite"]), hub.publish)
+    backlog = TicketBacklog(DurableSpool(tmp_path_factory.mktemp("ticket-backlog")), databases["sqlite"])
+    cti = CtiService(ami, cti_config(asterisk), build_cti_hooks(databases["sqlite"], backlog), hub.publish)
 
     async def keep_log() -> None:
         while True:
@@ -347,32 +349,49 @@ class SpeechRig:
         return f"hotline-test/{name}", wide
 
 
-@pytest.fixture(scope="session")
-async def speech(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SpeechRig]:
+@asynccontextmanager
+async def speech_rig(
+    hotline: Hotline, sessions: sessionmaker[Session], work: Path, audiosocket_port: int, agi_port: int,
+    queued_callers: bool = True,
+) -> AsyncIterator[SpeechRig]:
+    """A speech path and IVR server storing into `sessions`; `queued_callers`: also fork queued
+    callers' audio and draft from it (only one rig at a time may)."""
     import yaml
 
-    from hotline.speech import build_speech, run_speech
+    from hotline.speech import build_speech
 
-    work = tmp_path_factory.mktemp("speech")
     flow = yaml.safe_load((REPO_ROOT / "ivr" / "flows" / "default.yaml").read_text(encoding="utf-8"))
     flow["nodes"]["wait_check"]["wait_seconds"] = 0
     (work / "flow.yaml").write_text(yaml.safe_dump(flow, allow_unicode=True), encoding="utf-8")
     settings = hotline.settings.model_copy(update={
-        "audiosocket_port": int(SPEECH_ENV["HOTLINE_AUDIOSOCKET_PORT"]), "asr_workers": int(SPEECH_ENV["HOTLINE_ASR_WORKERS"]),
+        "audiosocket_port": audiosocket_port, "asr_workers": int(SPEECH_ENV["HOTLINE_ASR_WORKERS"]),
         "asr_model_dir": KOREAN_MODEL, "asr_audio_dir": work / "audio", "spool_dir": work / "spool",
-        "agi_port": SPEECH_AGI_PORT, "ivr_flow_file": work / "flow.yaml", "voice_message_max_seconds": 30,
+        "agi_port": agi_port, "ivr_flow_file": work / "flow.yaml", "voice_message_max_seconds": 30,
     })
-    sessions = hotline.databases["sqlite"]
     api = ApiContext(sessions=sessions, health=lambda: {}, cti=hotline.cti, hub=hotline.hub)
     rig = build_speech(settings, sessions, hotline.ami, hotline.cti, api)
-    hotline.cti.hooks.live_draft = rig.drafts.draft_of
-    tasks = await run_speech(rig, hotline.ami.subscribe())
-    assert await tasks[-1] is not None, "the Vosk worker pool did not start; see the log"
+    server = await rig.service.serve(settings.bind_host, settings.audiosocket_port)
+    tasks = [asyncio.create_task(server.serve_forever()), asyncio.create_task(rig.service.run_catch_up())]
+    if queued_callers:
+        hotline.cti.hooks.live_draft = rig.drafts.draft_of
+        tasks.append(asyncio.create_task(rig.fork.run(hotline.ami.subscribe())))
+    assert await asyncio.to_thread(rig.start_pool) is not None, "the Vosk worker pool did not start; see the log"
     agi = build_agi_server(settings, sessions, hotline.cti, rig)
     thread = threading.Thread(target=agi.serve_forever, daemon=True)
     thread.start()
-    yield SpeechRig(rig, settings.agi_url, settings)
-    agi.shutdown()
-    for task in tasks[:-1]:
-        task.cancel()
-    rig.service.stop_pool()
+    try:
+        yield SpeechRig(rig, settings.agi_url, settings)
+    finally:
+        agi.shutdown()
+        for task in tasks:
+            task.cancel()
+        rig.service.stop_pool()
+
+
+@pytest.fixture(scope="session")
+async def speech(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SpeechRig]:
+    async with speech_rig(
+        hotline, hotline.databases["sqlite"], tmp_path_factory.mktemp("speech"),
+        int(SPEECH_ENV["HOTLINE_AUDIOSOCKET_PORT"]), SPEECH_AGI_PORT,
+    ) as rig:
+        yield rig

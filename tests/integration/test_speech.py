@@ -77,6 +77,23 @@ async def speak(hotline: Hotline, caller_end: str, sound: str, hold: int = 30) -
     await hotline.ami.redirect(caller_end, "caller-speaks", "s")
 
 
+async def leave_voice_message(hotline: Hotline, agi_url: str, sound: str, caller: str) -> str:
+    """A caller who hears the long-wait offer, presses 1 and says `sound`; returns the call's uniqueid
+    once the message has ended (by the caller's silence) and the IVR thanks them."""
+    since = hotline.events.mark()
+    uniqueid, caller_end = await hotline.call(caller, hold_seconds=60, HOTLINE_AGI_URL=agi_url)
+
+    def agi_runs(command: str):
+        return lambda e: e.get("Event") == "AGIExecStart" and e.get("Uniqueid") == uniqueid and e.get("Command", "").startswith(command)
+
+    await hotline.events.wait_for(agi_runs(f"STREAM FILE {prompt_sound('long_wait_offer')}"), timeout=20, since=since)
+    await hotline.ami.play_dtmf(caller_end, "1")
+    await hotline.events.wait_for(agi_runs("EXEC Dial"), timeout=30, since=since)
+    await speak(hotline, caller_end, sound)
+    await hotline.events.wait_for(agi_runs(f"STREAM FILE {prompt_sound('message_thanks')}"), timeout=40, since=since)
+    return uniqueid
+
+
 async def forked(hotline: Hotline, since: int) -> None:
     """Waits until the caller's audio fork is up (its AudioSocket channel spies on the caller)."""
     await hotline.events.wait_for(
@@ -195,19 +212,8 @@ async def test_a_voice_message_becomes_a_recording_a_transcript_a_draft_ticket_a
 ) -> None:
     sound, sent = sentence
     caller = hotline.new_caller()
-    since = hotline.events.mark()
-    uniqueid, caller_end = await hotline.call(caller, hold_seconds=60, HOTLINE_AGI_URL=speech.agi_url)
-
-    def agi_runs(command: str):
-        return lambda e: e.get("Event") == "AGIExecStart" and e.get("Uniqueid") == uniqueid and e.get("Command", "").startswith(command)
-
-    await hotline.events.wait_for(agi_runs(f"STREAM FILE {prompt_sound('long_wait_offer')}"), timeout=20, since=since)
-    await hotline.ami.play_dtmf(caller_end, "1")
-    await hotline.events.wait_for(agi_runs("EXEC Dial"), timeout=30, since=since)
-    await speak(hotline, caller_end, sound)
-    # The message ends when the caller stops talking; the IVR thanks them and the call ends.
-    await hotline.events.wait_for(agi_runs(f"STREAM FILE {prompt_sound('message_thanks')}"), timeout=40, since=since)
-    await hotline.events.wait_for(is_event("Hangup", Uniqueid=uniqueid), timeout=30, since=since)
+    uniqueid = await leave_voice_message(hotline, speech.agi_url, sound, caller)
+    await hotline.events.wait_for(is_event("Hangup", Uniqueid=uniqueid), timeout=30)
 
     def stored():
         with hotline.databases["sqlite"]() as session:
