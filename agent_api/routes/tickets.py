@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -147,17 +147,25 @@ KEPT_DETAIL = "the database is unreachable: the ticket is kept and will be store
                      "its receipt and stored when it is back (GET /ticket-receipts/{receipt}; a ticket_stored live event)"}},
 )
 def create_ticket(
-    body: TicketIn, user: User = Depends(require("agent", "supervisor")), ctx: ApiContext = Depends(context)
+    body: TicketIn,
+    idempotency_key: UUID | None = Header(
+        default=None, description="a UUID the desktop makes for each new ticket: a retried request records it once"),
+    user: User = Depends(require("agent", "supervisor")),
+    ctx: ApiContext = Depends(context),
 ) -> TicketOut:
-    receipt, accepted_at = str(uuid4()), datetime.now(UTC)
+    receipt, accepted_at = str(idempotency_key or uuid4()), datetime.now(UTC)
     try:
         with ctx.sessions() as session, session.begin():
+            recorded = number_for_receipt(session, receipt) if idempotency_key else None
+            if recorded is not None:
+                return _view(load_ticket(session, recorded), user)
             ticket = record_ticket(session, receipt, user.username, Role(user.role), accepted_at, body)
     except DATABASE_UNREACHABLE:
         if ctx.ticket_backlog is None:
             raise
-        ctx.ticket_backlog.keep_ticket(receipt, user.username, Role(user.role), accepted_at, body)
-        log.warning("database unreachable: ticket of %s kept as %s", user.username, receipt)
+        if not ctx.ticket_backlog.holds(receipt):
+            ctx.ticket_backlog.keep_ticket(receipt, user.username, Role(user.role), accepted_at, body)
+            log.warning("database unreachable: ticket of %s kept as %s", user.username, receipt)
         kept = TicketKept(receipt=UUID(receipt), accepted_at=accepted_at, detail=KEPT_DETAIL)
         return JSONResponse(kept.model_dump(mode="json"), status_code=202)  # type: ignore[return-value]
     return _view(ticket, user)

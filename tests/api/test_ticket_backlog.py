@@ -137,3 +137,22 @@ def test_signed_in_from_memory_only_with_a_token_the_database_confirmed(api: Tes
     for unknown in (signed_out, {"Authorization": "Bearer never-seen"}):
         reply = api.get("/api/v1/auth/me", headers=unknown)
         assert reply.status_code == 503, reply.text  # cannot tell: not let in, and not told it is wrong
+
+
+def test_a_retried_request_records_its_ticket_once(api: TestClient, database: Database, backlog: TicketBacklog) -> None:
+    agent = sign_in(api, database, "agent-zhou")
+    retried = agent | {"Idempotency-Key": "0f6e2c1a-5b4d-4e3f-8a29-7c1d0b9e8f76"}
+    first = api.post("/api/v1/tickets", json=TICKET, headers=retried)
+    again = api.post("/api/v1/tickets", json=TICKET, headers=retried)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json()["number"] == again.json()["number"]
+    database.up = False
+    kept_key = agent | {"Idempotency-Key": "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"}
+    kept = [api.post("/api/v1/tickets", json=TICKET, headers=kept_key) for _ in range(2)]
+    assert [k.status_code for k in kept] == [202, 202]
+    assert {k.json()["receipt"] for k in kept} == {"9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"}
+    database.up = True
+    [stored] = backlog.store_kept()  # kept once
+    after = api.post("/api/v1/tickets", json=TICKET, headers=kept_key)
+    assert (after.status_code, after.json()["number"]) == (201, stored.number)
+    assert database.tickets() == 2
