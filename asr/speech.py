@@ -63,6 +63,7 @@ class _Recognition:
 @dataclass
 class _Live:
     info: StreamInfo
+    sample_rate: int
     writer: AudioWriter
     job: Path  # in the jobs spool: whose audio, where, at what rate, since when
     recognition: _Recognition | None = None  # None while ASR is unavailable for this stream
@@ -191,6 +192,10 @@ class SpeechService:
                     live = await self._begin(info, rate)
                     if ending is not None:
                         ending = MessageEnd(self._limits, rate)
+                elif rate != live.sample_rate:  # one recording holds one rate: stop rather than mix them
+                    log.warning("stream %s: %d Hz audio after %d Hz; keeping what arrived", info.stream_id, rate,
+                                live.sample_rate)
+                    break
                 live.writer.write(frame.payload)
                 if live.recognition is not None and self._pool is not None:
                     self._pool.feed(info.stream_id, frame.payload)
@@ -209,7 +214,7 @@ class SpeechService:
         writer = self._audio.open(info.stream_id, whose)
         job = await asyncio.to_thread(self._jobs.put, info.stream_id, whose | {"audio_path": str(writer.path)})
         metrics.BACKLOG.set(self.pending_jobs())
-        live = _Live(info, writer, job, self._open_recognition(info.stream_id, sample_rate))
+        live = _Live(info, sample_rate, writer, job, self._open_recognition(info.stream_id, sample_rate))
         self._live[info.stream_id] = live
         return live
 
