@@ -12,6 +12,7 @@ ROOT_LEVEL = 2  # the hotline centre itself is level 1
 LEAF_LEVEL = 3
 _FIELDS = ("code", "name", "duties", "parent", "keywords", "phone")
 _PHONE = re.compile(r"^[0-9]{3,20}$")
+MAX_LENGTHS = {"code": 32, "name": 128}  # what the database holds (storage/tables.py DepartmentRow)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ def _entry_errors(index: int, entry: object) -> list[str]:
             errors.append(f"{where}.{field}: expected a string, got {type(value).__name__}")
         elif not value.strip():
             errors.append(f"{where}.{field}: empty")
+        elif field in MAX_LENGTHS and len(value) > MAX_LENGTHS[field]:
+            errors.append(f"{where}.{field}: longer than {MAX_LENGTHS[field]} characters ({len(value)})")
     parent = entry.get("parent")
     if parent is not None and not (isinstance(parent, str) and parent.strip()):
         errors.append(f"{where}.parent: expected a department code or null, got {parent!r}")

@@ -24,6 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from routing.departments import MAX_LENGTHS
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """timestamptz on PostgreSQL; on SQLite, which keeps no offset, the UTC wall time."""
@@ -129,8 +131,8 @@ class DepartmentRow(Base):
 
     __tablename__ = "departments"
 
-    code: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(128))
+    code: Mapped[str] = mapped_column(String(MAX_LENGTHS["code"]), primary_key=True)
+    name: Mapped[str] = mapped_column(String(MAX_LENGTHS["name"]))
     duties: Mapped[str] = mapped_column(Text)
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"), index=True)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
