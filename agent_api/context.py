@@ -94,6 +94,8 @@ def require(*roles: str) -> Callable[..., User]:
     def check(user: User = Depends(current_user)) -> User:
         if user.role not in roles:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role} may not do this; needs {' or '.join(roles)}")
+        if user.role == "department" and not user.unit_code:  # it would be scoped to no unit: refuse, not show all
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "this department account has no unit: an admin must set one")
         return user
 
     return check

@@ -1,4 +1,5 @@
-"""What each role may see of a caller: departments do not learn who a confidential caller is."""
+"""What each role may see of a caller: departments do not learn who a confidential caller is, and
+admins see no caller's full number."""
 
 from __future__ import annotations
 
@@ -26,7 +27,12 @@ class CallerView:
 
 def caller_view(ticket: Ticket, role: Role) -> CallerView:
     """Departments see "保密" and no number for confidential callers (the centre relays any
-    contact); agents, supervisors and admins see everything."""
+    contact). Admins configure the system and call no one back: they see numbers masked
+    ("138****8000") and confidential callers as "保密". Agents and supervisors see everything."""
     if role is Role.DEPARTMENT and ticket.confidential:
         return CallerView(CONFIDENTIAL_NAME, None, True)
+    if role is Role.ADMIN:
+        name = CONFIDENTIAL_NAME if ticket.confidential else ticket.caller_name
+        number = mask_number(ticket.caller_number) if ticket.caller_number else None
+        return CallerView(name, number, ticket.confidential)
     return CallerView(ticket.caller_name, ticket.caller_number, ticket.confidential)

@@ -44,6 +44,11 @@ def test_department_sees_a_caller_who_did_not_ask_for_confidentiality() -> None:
     assert caller_view(ticket(False), Role.DEPARTMENT) == CallerView("李四", "13800138000", False)
 
 
-@pytest.mark.parametrize("role", [Role.AGENT, Role.SUPERVISOR, Role.ADMIN])
-def test_centre_staff_see_everything(role: Role) -> None:
+@pytest.mark.parametrize("role", [Role.AGENT, Role.SUPERVISOR])
+def test_agents_and_supervisors_see_everything(role: Role) -> None:
     assert caller_view(ticket(True), role) == CallerView("李四", "13800138000", True)
+
+
+@pytest.mark.parametrize(("confidential", "name"), [(False, "李四"), (True, "保密")])
+def test_admins_see_numbers_masked_and_no_confidential_name(confidential: bool, name: str) -> None:
+    assert caller_view(ticket(confidential), Role.ADMIN) == CallerView(name, "138****8000", confidential)
