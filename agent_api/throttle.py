@@ -18,9 +18,13 @@ class LoginThrottle:
         self._lock = threading.Lock()
 
     def _recent(self, key: str) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
+        """The key's failures within the window; a key with none is not kept (memory stays bounded
+        by the usernames failing now, not every username ever tried)."""
+        failures = self._failures.get(key, deque())
         while failures and self._clock() - failures[0] > self._window:
             failures.popleft()
+        if not failures:
+            self._failures.pop(key, None)
         return failures
 
     def retry_after(self, key: str) -> float:
@@ -33,8 +37,15 @@ class LoginThrottle:
 
     def failed(self, key: str) -> None:
         with self._lock:
-            self._recent(key).append(self._clock())
+            failures = self._recent(key)
+            failures.append(self._clock())
+            self._failures[key] = failures
 
     def succeeded(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
+
+    def tracked(self) -> int:
+        """How many keys have failures in the window."""
+        with self._lock:
+            return sum(1 for key in list(self._failures) if self._recent(key))

@@ -30,3 +30,16 @@ def test_success_clears_the_failures() -> None:
     throttle.succeeded("u")
     throttle.failed("u")
     assert throttle.retry_after("u") == 0
+
+
+def test_only_usernames_failing_now_are_remembered() -> None:
+    clock = Clock()
+    throttle = LoginThrottle(max_failures=3, window_seconds=60, clock=clock)
+    for n in range(1000):
+        throttle.retry_after(f"guess-{n}")  # checks alone remember nothing
+    throttle.failed("wang")
+    throttle.failed("li")
+    assert throttle.tracked() == 2
+    clock.now += 61
+    throttle.retry_after("wang")
+    assert throttle.tracked() == 0
