@@ -42,7 +42,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     for error in DATABASE_UNREACHABLE:
         app.add_exception_handler(error, database_unreachable)
 
-    @app.get("/api/v1/health", tags=["health"], summary="Whether Asterisk (AMI), the database and FastAGI are up")
+    @app.get("/api/v1/health", tags=["health"], summary="Whether Asterisk (AMI), the database, FastAGI and speech recognition are up")
     def get_health() -> JSONResponse:
         parts = ctx.health()
         return JSONResponse({"ok": all(parts.values()), **parts}, status_code=200 if all(parts.values()) else 503)

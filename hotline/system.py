@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import uvicorn
 from prometheus_client import REGISTRY, start_http_server
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent_api.app import create_app
@@ -20,6 +19,7 @@ from agi.server import FastAGIServer
 from domain.calls import CallRecord
 from hotline.call_session import build_call_session
 from hotline.flows import build_ivr_admin, prompt_audio_store
+from hotline.health import system_health
 from hotline.kept_place import follow_kept_places
 from hotline.ticket_metrics import TicketDeadlines
 from hotline.cti_hooks import build_cti_hooks
@@ -102,6 +102,7 @@ async def run_system(settings: Settings) -> None:
     agi = build_agi_server(settings, sessions, cti, speech)
     agi_thread = threading.Thread(target=agi.serve_forever, name="fastagi", daemon=True)
     agi_thread.start()
+    health = system_health(sessions, ami.logged_in.is_set, agi_thread.is_alive, lambda: speech.service.asr_available)
     tasks = [
         asyncio.create_task(recorder.run(recorder_events), name="call-recorder"),
         asyncio.create_task(cti.run(cti_events), name="cti"),
@@ -110,18 +111,6 @@ async def run_system(settings: Settings) -> None:
         asyncio.create_task(backlog.run(hub.publish), name="ticket-backlog"),
         *await run_speech(speech, fork_events),
     ]
-
-    def health() -> dict[str, bool]:
-        try:
-            with sessions() as session:
-                session.execute(text("SELECT 1"))
-            database = True
-        except Exception:
-            database = False
-        return {
-            "asterisk": ami.logged_in.is_set(), "database": database, "agi": agi_thread.is_alive(),
-            "asr": speech.service.asr_available,
-        }
 
     api = uvicorn.Server(
         uvicorn.Config(

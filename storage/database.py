@@ -12,12 +12,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 # What a lost or refused database connection raises (as opposed to a bad statement or constraint).
 DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+        # A server that does not answer (not one that refuses) would otherwise hold each connecting
+        # thread for minutes: health checks, API requests and the spools' retries.
+        timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        return create_engine(parsed, pool_pre_ping=True, connect_args=timeout)
     if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})

@@ -1,0 +1,31 @@
+"""What GET /api/v1/health reports of the running system: Asterisk (AMI signed in), the database
+(it answers a query), FastAGI (its thread is alive) and speech recognition (a worker pool is up)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+
+def database_answers(sessions: Callable[[], Session]) -> bool:
+    try:
+        with sessions() as session:
+            session.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False
+
+
+def system_health(
+    sessions: Callable[[], Session],
+    asterisk_up: Callable[[], bool],
+    agi_up: Callable[[], bool],
+    asr_up: Callable[[], bool],
+) -> Callable[[], dict[str, bool]]:
+    def health() -> dict[str, bool]:
+        return {"asterisk": asterisk_up(), "database": database_answers(sessions), "agi": agi_up(), "asr": asr_up()}
+
+    return health
