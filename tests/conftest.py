@@ -26,10 +26,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield from _fresh_postgres_database()
 
 
-def _fresh_postgres_database() -> Iterator[str]:
-    """A database of our own, per test run, so concurrent runs cannot clobber each other."""
+def _fresh_postgres_database(purpose: str = "") -> Iterator[str]:
+    """A database of our own, per test run (and `purpose`), so concurrent runs cannot clobber each other."""
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"hotline_test_{os.getpid()}"
+    name = f"hotline_test_{os.getpid()}{purpose and '_' + purpose}"
     try:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -160,6 +161,12 @@ def create_ticket(
             if recorded is not None:
                 return _view(load_ticket(session, recorded), user)
             ticket = record_ticket(session, receipt, user.username, Role(user.role), accepted_at, body)
+    except IntegrityError:
+        with ctx.sessions() as session:  # the same key, recorded by a concurrent retry meanwhile
+            recorded = number_for_receipt(session, receipt)
+            if recorded is None:
+                raise
+            return _view(load_ticket(session, recorded), user)
     except DATABASE_UNREACHABLE:
         if ctx.ticket_backlog is None:
             raise
