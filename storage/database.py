@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-# What a lost or refused database connection raises (as opposed to a bad statement or constraint).
-DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
+# What a lost, refused or unobtainable database connection raises (as opposed to a bad statement or
+# constraint): worth retrying later.
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout)
 CONNECT_TIMEOUT_SECONDS = 5
 
 

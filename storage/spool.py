@@ -5,11 +5,22 @@ Items are replayed oldest first and removed once stored; storing must be idempot
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from prometheus_client import Counter
+
+from storage.database import DATABASE_UNREACHABLE
+
+log = logging.getLogger(__name__)
+SET_ASIDE = Counter(
+    "hotline_spool_items_set_aside_total", "Spooled items that could not be stored (not for an outage) and were set aside",
+    ["spool"],
+)
 
 
 def _file_key(key: str) -> str:
@@ -20,6 +31,7 @@ class DurableSpool:
     def __init__(self, directory: Path):
         self._dir = directory
         self._dir.mkdir(parents=True, exist_ok=True)
+        self.failed_dir = directory / "failed"
 
     def put(self, key: str, item: dict[str, Any]) -> Path:
         path = self._dir / f"{time.time_ns():020d}-{_file_key(key)}.json"
@@ -52,13 +64,21 @@ class DurableSpool:
         path.unlink(missing_ok=True)
 
     def drain(self, save: Callable[[dict[str, Any]], None]) -> tuple[int, Exception | None]:
-        """Hands the pending items to `save` oldest first, removing each once saved, and stops at the
-        first one `save` refuses. Returns how many are left and what stopped it."""
+        """Hands the pending items to `save` oldest first, removing each once saved. It stops at the
+        first the database cannot take now (it is tried again later) and returns how many are left
+        and why. An item `save` refuses for any other reason would hold up all behind it for good:
+        it is set aside in `failed/`, kept for an engineer, logged and counted, and the drain goes on."""
         pending = self.pending()
         for index, path in enumerate(pending):
             try:
                 save(self.load(path))
-            except Exception as exc:
+            except DATABASE_UNREACHABLE as exc:
                 return len(pending) - index, exc
+            except Exception:
+                log.exception("spooled item %s could not be stored; set aside in %s", path.name, self.failed_dir)
+                self.failed_dir.mkdir(exist_ok=True)
+                path.rename(self.failed_dir / path.name)
+                SET_ASIDE.labels(self._dir.name).inc()
+                continue
             self.done(path)
         return 0, None
