@@ -145,8 +145,11 @@ class TicketBacklog:
     async def run(self, publish: Callable[[str, dict], None]) -> None:
         """Forever: store what is kept, and tell each agent the number their kept ticket got."""
         while True:
-            if self._spool.pending():
-                for ticket in await asyncio.to_thread(self.store_kept):
-                    log.info("kept ticket %s stored as %s", ticket.receipt, ticket.number)
-                    publish(f"user:{ticket.by}", {"type": "ticket_stored", "receipt": ticket.receipt, "number": ticket.number})
+            try:
+                if self._spool.pending():
+                    for ticket in await asyncio.to_thread(self.store_kept):
+                        log.info("kept ticket %s stored as %s", ticket.receipt, ticket.number)
+                        publish(f"user:{ticket.by}", {"type": "ticket_stored", "receipt": ticket.receipt, "number": ticket.number})
+            except Exception:
+                log.exception("kept ticket work: storing failed; retrying")
             await asyncio.sleep(RETRY_SECONDS)
