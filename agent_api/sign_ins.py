@@ -23,12 +23,11 @@ class SignIns:
     def user(self, session: Session, token: str, now: datetime) -> User | None:
         """The token's user (None: unknown, revoked or expired). With the database unreachable, the
         user it last confirmed for this token; with none confirmed, the database's error is raised."""
-        digest = token_digest(token)
         try:
             sign_in = sign_in_for_token(session, token, now)
         except DATABASE_UNREACHABLE:
             with self._lock:
-                remembered = self._confirmed.get(digest)
+                remembered = self._confirmed.get(token_digest(token))
             if remembered is None:
                 raise
             return remembered.user if remembered.expires_at > now else None

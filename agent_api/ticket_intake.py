@@ -64,8 +64,17 @@ def open_ticket(session: Session, by: str, role: Role, now: datetime, receipt: s
     return ticket
 
 
+def ticket_under(session: Session, receipt: str) -> Ticket | None:
+    number = number_for_receipt(session, receipt)
+    return load_ticket(session, number) if number else None
+
+
 def record_ticket(session: Session, receipt: str, by: str, role: Role, accepted_at: datetime, form: TicketIn) -> Ticket:
-    """An agent's new ticket, with what they kept of the call's speech draft."""
+    """An agent's new ticket, with what they kept of the call's speech draft; or the ticket already
+    recorded under `receipt` (a retried request, a replayed spool item)."""
+    recorded = ticket_under(session, receipt)
+    if recorded is not None:
+        return recorded
     ticket = open_ticket(session, by, role, accepted_at, receipt, **form.model_dump())
     note_draft_outcome(session, ticket)
     return ticket
@@ -129,12 +138,11 @@ class TicketBacklog:
                 if item["kind"] == "handoff":
                     record_handoff(session, item["ticket_number"], _handoff_json.validate_python(item["handoff"]))
                     return
-                number = number_for_receipt(session, item["receipt"])
-                if number is None:
-                    accepted_at = datetime.fromisoformat(item["accepted_at"])
-                    form = TicketIn.model_validate(item["form"])
-                    number = record_ticket(session, item["receipt"], item["by"], Role(item["role"]), accepted_at, form).number
-            stored.append(StoredTicket(item["receipt"], number, item["by"]))
+                ticket = record_ticket(
+                    session, item["receipt"], item["by"], Role(item["role"]), datetime.fromisoformat(item["accepted_at"]),
+                    TicketIn.model_validate(item["form"]),
+                )
+            stored.append(StoredTicket(item["receipt"], ticket.number, item["by"]))
 
         left, error = self._spool.drain(store)
         if error is not None:

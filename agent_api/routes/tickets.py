@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from agent_api.context import ApiContext, context, db, require
 from agent_api.draft_feedback import note_draft_outcome
-from agent_api.ticket_intake import POLICY, TicketIn, record_ticket, ticket_deadline
+from agent_api.ticket_intake import POLICY, TicketIn, record_ticket, ticket_deadline, ticket_under
 from domain.privacy import caller_view
 from domain.sla import SlaState, UrgentState, sla_state, urgent_state
 from domain.tickets import (
@@ -157,16 +157,12 @@ def create_ticket(
     receipt, accepted_at = str(idempotency_key or uuid4()), datetime.now(UTC)
     try:
         with ctx.sessions() as session, session.begin():
-            recorded = number_for_receipt(session, receipt) if idempotency_key else None
-            if recorded is not None:
-                return _view(load_ticket(session, recorded), user)
             ticket = record_ticket(session, receipt, user.username, Role(user.role), accepted_at, body)
     except IntegrityError:
         with ctx.sessions() as session:  # the same key, recorded by a concurrent retry meanwhile
-            recorded = number_for_receipt(session, receipt)
-            if recorded is None:
-                raise
-            return _view(load_ticket(session, recorded), user)
+            ticket = ticket_under(session, receipt)
+        if ticket is None:
+            raise
     except DATABASE_UNREACHABLE:
         if ctx.ticket_backlog is None:
             raise

@@ -26,9 +26,10 @@ from agent_api.context import ApiContext
 from agent_api.passwords import hash_password
 from agent_api.ticket_intake import TicketBacklog
 from hotline.cti_hooks import build_cti_hooks
+from hotline.health import database_answers
 from hotline.system import record_saver
 from storage.callbacks import list_callbacks
-from storage.database import DATABASE_UNREACHABLE, make_engine, make_session_factory
+from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.speech import transcripts_of_call
 from storage.spool import DurableSpool
@@ -83,15 +84,6 @@ def postgres() -> Iterator[PrivatePostgres]:
         subprocess.run(["runuser", "-u", "postgres", "--", str(cluster.bin / "pg_ctl"), "-D", str(data / "db"),
                         "-m", "immediate", "stop"], capture_output=True, timeout=60)
         shutil.rmtree(data, ignore_errors=True)
-
-
-def reachable(sessions: sessionmaker[Session]) -> bool:
-    try:
-        with sessions() as session:
-            session.execute(select(1))
-        return True
-    except DATABASE_UNREACHABLE:
-        return False
 
 
 def stored(sessions: sessionmaker[Session], uniqueids: list[str]) -> tuple[dict[str, int], dict[str, list[str]]]:
@@ -173,7 +165,7 @@ async def test_postgresql_down_for_two_minutes_loses_and_duplicates_nothing(
             sound, _ = rig.say("outage-message", SENTENCE)
             await asyncio.to_thread(postgres.stop)
             down_at = asyncio.get_running_loop().time()
-            database_down = not await asyncio.to_thread(reachable, sessions)
+            database_down = not await asyncio.to_thread(database_answers, sessions)
 
             # The agent, signed in before, keeps working: takes a call and hands the caller to 110.
             with hotline.softphone("8012", port):
@@ -204,7 +196,7 @@ async def test_postgresql_down_for_two_minutes_loses_and_duplicates_nothing(
                 "ticket work": len(DurableSpool(tmp_path / "ticket-work").pending()),
                 "transcripts": len(DurableSpool(rig.settings.spool_dir / "transcripts").pending()),
             }
-            still_down = not await asyncio.to_thread(reachable, sessions)
+            still_down = not await asyncio.to_thread(database_answers, sessions)
             await asyncio.sleep(max(0.0, DOWN_SECONDS - (asyncio.get_running_loop().time() - down_at)))
             await asyncio.to_thread(postgres.start)
             for _ in range(150):  # the recorder, the backlog and the transcripts retry every 2 s
@@ -222,7 +214,7 @@ async def test_postgresql_down_for_two_minutes_loses_and_duplicates_nothing(
             worker.cancel()
         await api.aclose()
         hotline.hub.unsubscribe(desktop)
-        if not await asyncio.to_thread(reachable, sessions):
+        if not await asyncio.to_thread(database_answers, sessions):
             await asyncio.to_thread(postgres.start)
 
     # Calls went on through an IVR whose database was down.
