@@ -12,7 +12,7 @@ from storage.database import DATABASE_UNREACHABLE
 from agent_api import live
 from agent_api.nul_guard import RefuseNul
 from agent_api.routes import (
-    auth, barred_callers, callbacks, calls, departments, ivr, ivr_audio, knowledge, reports, tickets,
+    auth, barred_callers, calendar, callbacks, calls, departments, ivr, ivr_audio, knowledge, reports, tickets,
 )
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     app.state.context = ctx
     app.add_middleware(RefuseNul)
     for module in (
-        auth, barred_callers, departments, knowledge, tickets, callbacks, reports, calls, ivr, ivr_audio, live,
+        auth, barred_callers, departments, knowledge, tickets, callbacks, reports, calls, ivr, ivr_audio, calendar, live,
     ):
         app.include_router(module.router)
     calls.install_error_handlers(app)
@@ -42,9 +42,14 @@ def create_app(ctx: ApiContext) -> FastAPI:
     for error in DATABASE_UNREACHABLE:
         app.add_exception_handler(error, database_unreachable)
 
-    @app.get("/api/v1/health", tags=["health"], summary="Whether Asterisk (AMI), the database, FastAGI and speech recognition are up")
+    @app.get(
+        "/api/v1/health", tags=["health"],
+        summary="Whether Asterisk (AMI), the database, FastAGI and speech recognition are up; warnings (e.g. next "
+        "year's working calendar not entered) do not make it fail",
+    )
     def get_health() -> JSONResponse:
         parts = ctx.health()
-        return JSONResponse({"ok": all(parts.values()), **parts}, status_code=200 if all(parts.values()) else 503)
+        body = {"ok": all(parts.values()), **parts, "warnings": ctx.health_warnings()}
+        return JSONResponse(body, status_code=200 if all(parts.values()) else 503)
 
     return app

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -18,6 +18,8 @@ from agent_api.throttle import LoginThrottle
 from knowledge.index import KnowledgeIndex
 from routing.departments import DepartmentTree
 from routing.triage import Triage
+from services.calendar import WorkingCalendars
+from services.ticket_intake import TicketIntake
 from storage.departments import list_departments
 from storage.knowledge import all_entries
 from storage.tickets import past_dispatches
@@ -25,7 +27,7 @@ from storage.users import User
 from telephony.cti import CtiService
 
 if TYPE_CHECKING:
-    from agent_api.ticket_intake import TicketBacklog
+    from services.ticket_intake import TicketBacklog
     from hotline.ivr_admin import IvrAdmin
     from telephony.prompt_audio import PromptAudioStore
 
@@ -47,6 +49,7 @@ def _build_knowledge_index(session: Session) -> KnowledgeIndex:
 class ApiContext:
     sessions: Callable[[], Session]
     health: Callable[[], dict[str, bool]]
+    health_warnings: Callable[[], list[str]] = list  # what needs doing soon, though nothing has failed
     cti: CtiService | None = None  # call control; None when the API runs without Asterisk
     hub: Hub = field(default_factory=Hub)
     token_lifetime: timedelta = timedelta(hours=12)
@@ -58,6 +61,15 @@ class ApiContext:
     ticket_backlog: TicketBacklog | None = None  # keeps new tickets while the database is down; None: refuse them
     ivr: IvrAdmin | None = None  # IVR flow versions; None when the API runs without them
     prompt_audio: PromptAudioStore | None = None  # uploaded IVR prompt recordings
+    intake: TicketIntake = None  # type: ignore[assignment]  # by default, on a working calendar over `sessions`
+
+    def __post_init__(self) -> None:
+        if self.intake is None:
+            self.intake = TicketIntake(WorkingCalendars(self.sessions))
+
+    @property
+    def calendars(self) -> WorkingCalendars:
+        return self.intake.calendars
 
 
 def context(request: Request) -> ApiContext:

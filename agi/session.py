@@ -8,7 +8,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from asterisk.agi import AGIException
 
@@ -16,7 +16,7 @@ from agi import metrics
 from agi.channel import SocketAGI
 from ivr.engine import (
     BookCallback, CallFacts, Collect, Decision, Play, QueueLookup, QueueStatus, RecentCalls, Say, Step, TicketLookup,
-    VoiceMessage, run_flow,
+    VoiceMessage, WorkingDayLookup, run_flow,
 )
 from ivr.flow import Flow
 
@@ -51,6 +51,7 @@ class CallServices:
     ticket_status: Callable[[str], str | None] = lambda _number: None
     recent_calls: Callable[[str, int], int] = lambda _caller, _days: 0
     book_callback: BookCallbackTask | None = None
+    is_workday: Callable[[date], bool] = lambda day: day.weekday() < 5  # the centre's working calendar
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
@@ -159,6 +160,9 @@ class CallSession:
                 return self._safely(uniqueid, "ticket lookup", None, lambda: services.ticket_status(step.number))
             case QueueLookup():
                 return self._queue_status(agi, step.queue)
+            case WorkingDayLookup():  # the calendar unreadable: weekends off, as a provisional year
+                weekday = step.day.weekday() < 5
+                return self._safely(uniqueid, "working-calendar lookup", weekday, lambda: services.is_workday(step.day))
         raise TypeError(f"unknown IVR step {step!r}")
 
     @staticmethod

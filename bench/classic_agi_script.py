@@ -11,12 +11,14 @@ import sys
 from agi.channel import read_environment
 from hotline.settings import Settings
 from hotline.call_session import build_call_session
+from services.calendar import WorkingCalendars
 from storage.database import make_engine, make_session_factory
 
 
 def main() -> None:
     settings = Settings()
-    session = build_call_session(settings, make_session_factory(make_engine(settings.database_url)))
+    sessions = make_session_factory(make_engine(settings.database_url))
+    session = build_call_session(settings, sessions, WorkingCalendars(sessions))
     sock = socket.socket(fileno=os.dup(0))
     env, reader = read_environment(sock, settings.agi_header_timeout)
     session(sock, reader, env)

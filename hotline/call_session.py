@@ -13,6 +13,7 @@ from domain.callbacks import CallbackReason, new_callback
 from hotline.flows import LiveFlows, flow_catalogue, flow_checker, prompt_audio_store, prompt_installer
 from hotline.settings import Settings
 from ivr.validation import load_flow
+from services.calendar import WorkingCalendars
 from storage.barred_callers import BarredCallerSnapshot
 from storage.call_records import calls_from
 from storage.callbacks import create_callback
@@ -50,6 +51,7 @@ def _services(settings: Settings, sessions: sessionmaker[Session]) -> dict[str, 
 def build_call_session(
     settings: Settings,
     sessions: sessionmaker[Session],
+    calendars: WorkingCalendars,
     longest_wait: Callable[[], float] = lambda: 0.0,
     voice_message: OpenVoiceMessage = lambda _call, _caller: None,
 ) -> CallSession:
@@ -70,7 +72,7 @@ def build_call_session(
     barred = BarredCallerSnapshot(sessions, max_age=settings.barred_list_max_age_seconds)
     services = CallServices(
         is_barred=barred.__contains__, longest_wait=longest_wait, voice_message=voice_message, speak=installer.text,
-        **_services(settings, sessions),
+        is_workday=calendars.is_workday, **_services(settings, sessions),
     )
     limits = CallLimits(
         call_seconds=settings.ivr_budget_seconds, message_seconds=settings.voice_message_max_seconds,

@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from hotline.calendar_cli import register as register_calendar
 from hotline.settings import REPO_ROOT, Settings, ensure_secrets_file
 
 ASTERISK_SCRIPT = REPO_ROOT / "scripts" / "asterisk.sh"
@@ -27,7 +28,16 @@ def cmd_init(_: argparse.Namespace) -> None:
 
     settings = _settings()
     upgrade_database(settings.database_url)
-    print(f"database ready: {settings.database_url}")
+    entered = _calendars(settings).seed_known_years()
+    print(f"database ready: {settings.database_url}" + (f" (calendar years entered: {entered})" if entered else ""))
+
+
+def _calendars(settings: Settings | None = None):
+    from services.calendar import WorkingCalendars
+    from storage.database import make_engine, make_session_factory
+
+    settings = settings or _settings()
+    return WorkingCalendars(make_session_factory(make_engine(settings.database_url)))
 
 
 def cmd_asterisk_config(args: argparse.Namespace) -> None:
@@ -40,10 +50,12 @@ def cmd_asterisk_config(args: argparse.Namespace) -> None:
 
 def cmd_agi(_: argparse.Namespace) -> None:
     from hotline.system import build_agi_server
+    from services.calendar import WorkingCalendars
     from storage.database import make_engine, make_session_factory
 
     settings = _settings()
-    server = build_agi_server(settings, make_session_factory(make_engine(settings.database_url)))
+    sessions = make_session_factory(make_engine(settings.database_url))
+    server = build_agi_server(settings, sessions, WorkingCalendars(sessions))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -142,6 +154,7 @@ def cmd_ivr_simulate(args: argparse.Namespace) -> int:
     world = World(
         tickets=dict(t.split("=", 1) for t in args.ticket), recent_calls=args.recent_calls,
         queue=QueueStatus(args.queue_waiting, args.queue_wait), callback_booked=not args.callback_fails,
+        calendar=_calendars(settings).in_force(),
     )
     run = simulate(flow, facts, [k for k in args.keys.split(",") if k] if args.keys else [], world)
     for event in run.events:
@@ -298,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--callback-fails", action="store_true", help="booking a kept-place callback fails")
     p.set_defaults(func=cmd_ivr_simulate)
     _register_ivr_versions(ivr)
+    register_calendar(sub, _calendars)
     p = sub.add_parser("bar", help="bar a caller from 12345")
     p.add_argument("number")
     p.add_argument("--reason", required=True)

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.agents import ANSWERED_WITHIN_SECONDS
-from agent_api.ticket_intake import TicketBacklog, record_handoff
 from domain.tickets import SHANGHAI, EmergencyHandoff
 from domain.transfers import Transfer, TransferKind
+from services.ticket_intake import TicketBacklog, TicketIntake
 from storage.barred_callers import is_barred
 from storage.call_records import answered_counts
 from storage.departments import department_phone
@@ -51,7 +51,7 @@ def handoff_of(transfer: Transfer) -> EmergencyHandoff:
     )
 
 
-def build_cti_hooks(sessions: sessionmaker[Session], backlog: TicketBacklog) -> CtiHooks:
+def build_cti_hooks(sessions: sessionmaker[Session], intake: TicketIntake, backlog: TicketBacklog) -> CtiHooks:
     """Hooks over `sessions`; a handoff finished while the database is unreachable waits in `backlog`."""
 
     def read(work):
@@ -71,7 +71,7 @@ def build_cti_hooks(sessions: sessionmaker[Session], backlog: TicketBacklog) -> 
             return
         handoff = handoff_of(transfer)
         try:
-            write(lambda s: record_handoff(s, transfer.ticket_number, handoff))
+            write(lambda s: intake.record_handoff(s, transfer.ticket_number, handoff))
         except DATABASE_UNREACHABLE as exc:
             log.warning("database unreachable (%s): handoff of call %s kept for ticket %s", exc, transfer.call_id,
                         transfer.ticket_number)

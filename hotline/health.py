@@ -1,5 +1,6 @@
 """What GET /api/v1/health reports of the running system: Asterisk (AMI signed in), the database
-(it answers a query), FastAGI (its thread is alive) and speech recognition (a worker pool is up)."""
+(it answers a query), FastAGI (its thread is alive) and speech recognition (a worker pool is up);
+and warnings that are no failure yet (next year's working calendar not entered)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Callable
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+
+from services.calendar import WorkingCalendars
 
 
 def database_answers(sessions: Callable[[], Session]) -> bool:
@@ -29,3 +32,13 @@ def system_health(
         return {"asterisk": asterisk_up(), "database": database_answers(sessions), "agi": agi_up(), "asr": asr_up()}
 
     return health
+
+
+def system_warnings(calendars: WorkingCalendars) -> Callable[[], list[str]]:
+    def warnings() -> list[str]:
+        try:
+            return calendars.status().warnings
+        except SQLAlchemyError:
+            return []  # the database part of the health says so
+
+    return warnings

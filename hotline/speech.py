@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent_api.context import ApiContext
-from agent_api.ticket_intake import open_ticket
 from asr.audio_fork import AudioFork, audiosocket_dial
 from asr.audio_store import AudioStore
 from asr.live_drafts import LiveDrafts
@@ -31,6 +30,7 @@ from routing.drafting import DraftBuilder
 from routing.duplicates import PriorRequest, prior_request
 from routing.emergency import DEFAULT_NOT_EMERGENCIES, EmergencySpotter
 from routing.places import load_gazetteer
+from services.ticket_intake import TicketIntake
 from storage.callbacks import create_callback
 from storage.speech import save_call_draft, save_transcript
 from storage.tickets import tickets_of_caller
@@ -87,7 +87,7 @@ class Drafting:
             return self.build(session, stream.call_id, stream.caller, text)
 
 
-def transcript_saver(sessions: sessionmaker[Session], drafting: Drafting) -> Callable[[Transcript], None]:
+def transcript_saver(sessions: sessionmaker[Session], drafting: Drafting, intake: TicketIntake) -> Callable[[Transcript], None]:
     def save(transcript: Transcript) -> None:
         now = datetime.now(UTC)
         with sessions.begin() as session:
@@ -100,7 +100,7 @@ def transcript_saver(sessions: sessionmaker[Session], drafting: Drafting) -> Cal
             # The message was accepted when the caller left it: its time limit and callback count from
             # then, even when the transcript is saved later (ASR or the database was down).
             left_at = transcript.started_at
-            ticket = open_ticket(
+            ticket = intake.open_ticket(
                 session, SPEECH_USER, Role.AGENT, left_at,
                 request_type=RequestType(draft.request_type or "help"), channel=Channel.PHONE,
                 content=draft.transcript or UNHEARD_MESSAGE, urgent=draft.urgent,
@@ -161,7 +161,7 @@ def build_speech(
 
     drafts = LiveDrafts(drafting.live, cti.board, cti.publish, ami, save_live_draft, settings.emergency_priority)
     service = SpeechService(
-        directory, AudioStore(settings.asr_audio_dir), settings.spool_dir, transcript_saver(sessions, drafting), drafts,
+        directory, AudioStore(settings.asr_audio_dir), settings.spool_dir, transcript_saver(sessions, drafting, api.intake), drafts,
         MessageLimits(max_seconds=settings.voice_message_max_seconds),
     )
     return Speech(directory, service, AudioFork(ami, directory, settings.audiosocket_address), drafts, drafting, settings)

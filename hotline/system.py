@@ -14,14 +14,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent_api.app import create_app
 from agent_api.context import ApiContext
 from agent_api.live_hub import Hub
-from agent_api.ticket_intake import TicketBacklog
+from services.calendar import WorkingCalendars
+from storage.calendar_seed import SEED_SOURCE
+from services.ticket_intake import TicketBacklog, TicketIntake
 from agi.server import FastAGIServer
 from domain.calls import CallRecord
 from hotline.call_session import build_call_session
 from hotline.flows import build_ivr_admin, prompt_audio_store
-from hotline.health import system_health
+from hotline.health import system_health, system_warnings
 from hotline.kept_place import follow_kept_places
-from hotline.ticket_metrics import TicketDeadlines
+from hotline.ticket_metrics import CalendarCoverage, TicketDeadlines
 from hotline.cti_hooks import build_cti_hooks
 from hotline.settings import Settings
 from hotline.speech import Speech, build_speech, run_speech
@@ -37,14 +39,15 @@ log = logging.getLogger(__name__)
 
 
 def build_agi_server(
-    settings: Settings, sessions: sessionmaker[Session], cti: CtiService | None = None, speech: Speech | None = None,
+    settings: Settings, sessions: sessionmaker[Session], calendars: WorkingCalendars,
+    cti: CtiService | None = None, speech: Speech | None = None,
 ) -> FastAGIServer:
     """The IVR server; with call control it knows queue waits, with speech it takes voice messages."""
     return FastAGIServer(
         settings.bind_host,
         settings.agi_port,
         build_call_session(
-            settings, sessions,
+            settings, sessions, calendars,
             longest_wait=cti.longest_wait if cti else lambda: 0.0,
             voice_message=speech.voice_message_dial if speech else lambda _call, _caller: None,
         ),
@@ -80,26 +83,31 @@ async def run_system(settings: Settings) -> None:
     """FastAGI server, AMI call recorder, call control, speech and the agent API in one process,
     until cancelled."""
     sessions = make_session_factory(make_engine(settings.database_url))
+    calendars = WorkingCalendars(sessions)
+    if entered := calendars.seed_known_years():
+        log.info("working calendar: years %s entered from %s", entered, SEED_SOURCE)
+    intake = TicketIntake(calendars)
     start_http_server(settings.metrics_port, addr=settings.bind_host)  # Prometheus: /metrics
     REGISTRY.register(TicketDeadlines(sessions))
+    REGISTRY.register(CalendarCoverage(calendars))
     ami = AmiClient(settings.bind_host, settings.ami_port, settings.ami_username, settings.ami_secret)
     recorder_events, cti_events, fork_events = ami.subscribe(), ami.subscribe(), ami.subscribe()
     callback_events = ami.subscribe()
     await ami.connect()
     recorder = CallRecorder(record_saver(sessions), DurableSpool(settings.spool_dir / "call-records"))
     hub = Hub()
-    backlog = TicketBacklog(DurableSpool(settings.spool_dir / "ticket-work"), sessions)
-    cti = CtiService(ami, cti_config(settings), build_cti_hooks(sessions, backlog), hub.publish)
+    backlog = TicketBacklog(DurableSpool(settings.spool_dir / "ticket-work"), sessions, intake)
+    cti = CtiService(ami, cti_config(settings), build_cti_hooks(sessions, intake, backlog), hub.publish)
     ivr = build_ivr_admin(settings, sessions)
     if (seeded := ivr.seed(settings.ivr_flow_file.read_text(encoding="utf-8"))) is not None:
         log.info("IVR flow version %d published from %s", seeded, settings.ivr_flow_file)
     api_context = ApiContext(
         sessions=sessions, health=lambda: health(), cti=cti, hub=hub, ivr=ivr, prompt_audio=prompt_audio_store(settings),
-        ticket_backlog=backlog,
+        ticket_backlog=backlog, intake=intake, health_warnings=system_warnings(calendars),
     )
     speech = build_speech(settings, sessions, ami, cti, api_context)
     cti.hooks.live_draft = speech.drafts.draft_of
-    agi = build_agi_server(settings, sessions, cti, speech)
+    agi = build_agi_server(settings, sessions, calendars, cti, speech)
     agi_thread = threading.Thread(target=agi.serve_forever, name="fastagi", daemon=True)
     agi_thread.start()
     health = system_health(sessions, ami.logged_in.is_set, agi_thread.is_alive, lambda: speech.service.asr_available)

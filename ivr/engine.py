@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from domain.callbacks import callable_number
-from domain.sla import CalendarOutOfRange, is_workday
 from domain.tickets import SHANGHAI
 from ivr.flow import (
     CallbackOfferNode, CollectDigitsNode, ConditionNode, Flow, HangupNode, MenuNode, PlayNode, QueueNode,
@@ -102,7 +101,14 @@ class QueueLookup:
     queue: str
 
 
-Step = Play | Collect | Say | VoiceMessage | BookCallback | RecentCalls | TicketLookup | QueueLookup
+@dataclass(frozen=True)
+class WorkingDayLookup:
+    """Send back whether the day is a working day in the centre's working calendar."""
+
+    day: date
+
+
+Step = Play | Collect | Say | VoiceMessage | BookCallback | RecentCalls | TicketLookup | QueueLookup | WorkingDayLookup
 
 
 @dataclass(frozen=True)
@@ -148,14 +154,13 @@ def _within(moment: datetime, between: tuple[str, str]) -> bool:
     return start <= now < end if start <= end else now >= start or now < end
 
 
-def is_holiday(moment: datetime, closed_dates: tuple = ()) -> bool:
+def _is_holiday(moment: datetime, closed_dates: tuple[date, ...]) -> Generator[Step, object, bool]:
+    """Not a working day in the centre's calendar, or one of the node's own closed dates."""
     day = moment.astimezone(SHANGHAI).date()
     if day in closed_dates:
         return True
-    try:
-        return not is_workday(day)
-    except CalendarOutOfRange:  # no calendar for the year yet: weekends at least
-        return day.weekday() >= 5
+    working = yield WorkingDayLookup(day)
+    return not working
 
 
 def _condition(node: ConditionNode, call: _Call) -> Generator[Step, object, bool]:
@@ -169,7 +174,7 @@ def _condition(node: ConditionNode, call: _Call) -> Generator[Step, object, bool
             assert node.between is not None
             return _within(facts.now, node.between)
         case "holiday":
-            return is_holiday(facts.now, node.closed_dates)
+            return (yield from _is_holiday(facts.now, node.closed_dates))
         case "repeat_caller":
             if callable_number(facts.caller) is None:  # withheld: all such callers are not one caller
                 return False

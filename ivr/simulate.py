@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from domain.calendar import WorkingCalendar
 from ivr.engine import (
     BookCallback, CallFacts, Collect, Decision, Play, QueueLookup, QueueStatus, RecentCalls, Say, Step, TicketLookup,
-    VoiceMessage, run_flow,
+    VoiceMessage, WorkingDayLookup, run_flow,
 )
 from ivr.flow import Flow
 
@@ -23,6 +24,7 @@ class World:
     recent_calls: int = 0
     queue: QueueStatus = QueueStatus(waiting=0, expected_seconds=0)
     callback_booked: bool = True
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)  # the centre's; empty: weekends off
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,11 @@ def _answer(step: Step, caller: _Caller, world: World, events: list[str]) -> obj
         case QueueLookup():
             events.append(f"queue {step.queue}: {world.queue.waiting} waiting, about {world.queue.expected_seconds} s")
             return world.queue
+        case WorkingDayLookup():
+            working = world.calendar.is_workday(step.day)
+            state = world.calendar.state(step.day.year)
+            events.append(f"{step.day} is {'a working day' if working else 'a day off'} ({state} calendar)")
+            return working
     raise TypeError(f"unknown IVR step {step!r}")
 
 

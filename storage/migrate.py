@@ -10,8 +10,8 @@ from alembic.config import Config
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 
 
-def upgrade_database(url: str) -> None:
+def upgrade_database(url: str, revision: str = "head") -> None:
     config = Config(str(ALEMBIC_INI))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["configure_logging"] = False
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)

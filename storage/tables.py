@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -171,6 +172,10 @@ class TicketRow(Base):
     street: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(index=True)
     deadline_at: Mapped[datetime | None]
+    # When the deadline warning (预警) is due, and whether the deadline was counted on a year the
+    # working calendar does not have confirmed yet (it moves when the year's notice is entered).
+    warning_at: Mapped[datetime | None]
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     closed_at: Mapped[datetime | None]
     satisfaction: Mapped[str | None] = mapped_column(String(24))
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -301,3 +306,26 @@ class IvrEventRow(Base):
     action: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(ForeignKey("ivr_versions.number"), index=True)
     detail: Mapped[str] = mapped_column(Text)
+
+
+class CalendarNoticeRow(Base):
+    """A version of one year's holiday notice (national or local), as imported, with who imported it,
+    when and from which file; never changed once stored. The latest version of each (year, scope)
+    is in force."""
+
+    __tablename__ = "calendar_notices"
+    __table_args__ = (
+        UniqueConstraint("year", "scope", "version"),
+        CheckConstraint("scope IN ('national', 'local')", name="scope"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source_file: Mapped[str] = mapped_column(String(255))
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    imported_by: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text)

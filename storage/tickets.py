@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
+from domain.deadline_moves import DEADLINE_MOVED, DeadlineMove
 from domain.kpis import TicketFacts
-from domain.tickets import TERMINAL_STATUSES, AuditEntry, Ticket, TicketStatus, ticket_number
+from domain.sla import Deadlines
+from domain.tickets import SHANGHAI, TERMINAL_STATUSES, AuditEntry, Ticket, TicketStatus, ticket_number
 from storage.tables import TicketAuditRow, TicketRow, TicketUnitRow
 
 _codec = TypeAdapter(Ticket)
@@ -29,11 +31,21 @@ def next_ticket_number(session: Session, day: date) -> str:
     return ticket_number(day, sequence)
 
 
-def _project(row: TicketRow, ticket: Ticket, deadline_at: datetime | None) -> None:
+def _set_deadlines(row: TicketRow, deadlines: Deadlines) -> None:
+    row.deadline_at, row.warning_at, row.deadline_provisional = deadlines.close_by, deadlines.warn_at, deadlines.provisional
+
+
+def _deadlines(row: TicketRow) -> Deadlines | None:
+    if row.deadline_at is None or row.warning_at is None:
+        return None
+    return Deadlines(row.deadline_at, row.warning_at, row.deadline_provisional)
+
+
+def _project(row: TicketRow, ticket: Ticket, deadlines: Deadlines) -> None:
     row.number, row.status, row.request_type = ticket.number, str(ticket.status), str(ticket.request_type)
     row.urgent, row.channel, row.caller_number = ticket.urgent, str(ticket.channel), ticket.caller_number
     row.district, row.street, row.created_at = ticket.district, ticket.street, ticket.created_at
-    row.deadline_at = deadline_at
+    _set_deadlines(row, deadlines)
     row.satisfaction = str(ticket.satisfaction) if ticket.satisfaction else None
     row.state = _codec.dump_python(ticket, mode="json")
 
@@ -49,10 +61,10 @@ def _audit(session: Session, entry: AuditEntry) -> None:
 
 
 def insert_ticket(
-    session: Session, ticket: Ticket, created: AuditEntry, deadline_at: datetime | None, receipt: str | None = None
+    session: Session, ticket: Ticket, created: AuditEntry, deadlines: Deadlines, receipt: str | None = None
 ) -> None:
     row = TicketRow(receipt=receipt)
-    _project(row, ticket, deadline_at)
+    _project(row, ticket, deadlines)
     session.add(row)
     _audit(session, created)
     session.flush()
@@ -71,6 +83,11 @@ def load_ticket(session: Session, number: str) -> Ticket | None:
     return _codec.validate_python(row.state) if row else None
 
 
+def load_ticket_with_deadlines(session: Session, number: str) -> tuple[Ticket, Deadlines | None] | None:
+    row = _row(session, number)
+    return (_codec.validate_python(row.state), _deadlines(row)) if row else None
+
+
 def ticket_units(session: Session, number: str) -> set[str]:
     return set(
         session.scalars(
@@ -80,13 +97,13 @@ def ticket_units(session: Session, number: str) -> set[str]:
     )
 
 
-def save_change(session: Session, ticket: Ticket, entry: AuditEntry, deadline_at: datetime | None) -> None:
+def save_change(session: Session, ticket: Ticket, entry: AuditEntry, deadlines: Deadlines) -> None:
     """Stores the ticket after a command, with its audit entry. A concurrent change to the same
     ticket makes the flush fail (optimistic version check) and the whole transaction roll back."""
     row = _row(session, ticket.number)
     if row is None:
         raise LookupError(ticket.number)
-    _project(row, ticket, deadline_at)
+    _project(row, ticket, deadlines)
     if ticket.status in CLOSING_STATUSES and row.closed_at is None:
         row.closed_at = entry.at
     units = {leg.unit_code for leg in ticket.legs}
@@ -98,7 +115,7 @@ def save_change(session: Session, ticket: Ticket, entry: AuditEntry, deadline_at
 
 def list_tickets(
     session: Session, status: str | None = None, unit_code: str | None = None, limit: int = 50
-) -> list[Ticket]:
+) -> list[tuple[Ticket, Deadlines | None]]:
     query = select(TicketRow).order_by(TicketRow.created_at.desc(), TicketRow.id.desc()).limit(limit)
     if status:
         query = query.where(TicketRow.status == status)
@@ -106,7 +123,7 @@ def list_tickets(
         query = query.join(TicketUnitRow, TicketUnitRow.ticket_id == TicketRow.id).where(
             TicketUnitRow.unit_code == unit_code
         )
-    return [_codec.validate_python(row.state) for row in session.scalars(query)]
+    return [(_codec.validate_python(row.state), _deadlines(row)) for row in session.scalars(query)]
 
 
 def audit_trail(session: Session, number: str) -> list[TicketAuditRow]:
@@ -166,11 +183,50 @@ def status_for_caller(session: Session, number: str) -> str | None:
     return None if ticket is None or ticket.status is TicketStatus.DRAFT else ticket.status.zh
 
 
-def open_deadlines(session: Session) -> list[tuple[datetime, datetime]]:
-    """(created, deadline) of every ticket still being worked on that has a time limit."""
+def open_deadlines(session: Session) -> list[tuple[datetime, datetime, bool]]:
+    """(close by, warn at, provisional) of every ticket still being worked on."""
     finished = [str(s) for s in (*TERMINAL_STATUSES, TicketStatus.DRAFT)]
     rows = session.execute(
-        select(TicketRow.created_at, TicketRow.deadline_at)
-        .where(TicketRow.deadline_at.is_not(None), TicketRow.status.not_in(finished))
+        select(TicketRow.deadline_at, TicketRow.warning_at, TicketRow.deadline_provisional)
+        .where(TicketRow.deadline_at.is_not(None), TicketRow.warning_at.is_not(None), TicketRow.status.not_in(finished))
     )
-    return [(created, deadline) for created, deadline in rows]
+    return [(close_by, warn_at, provisional) for close_by, warn_at, provisional in rows]
+
+
+def tickets_to_recheck(session: Session, from_day: date | None = None) -> list[tuple[Ticket, Deadlines | None]]:
+    """Tickets whose deadline a calendar change may move: those not finished (drafts included) whose
+    deadline is on or after `from_day` or missing; with no day, every ticket without a deadline too."""
+    query = select(TicketRow).order_by(TicketRow.id)
+    finished = [str(s) for s in TERMINAL_STATUSES]
+    not_finished = TicketRow.status.not_in(finished)
+    no_deadline = TicketRow.deadline_at.is_(None) | TicketRow.warning_at.is_(None)
+    if from_day is None:
+        query = query.where(not_finished | no_deadline)
+    else:
+        since = datetime.combine(from_day, datetime.min.time(), tzinfo=SHANGHAI)
+        query = query.where((not_finished & (TicketRow.deadline_at >= since)) | no_deadline)
+    return [(_codec.validate_python(row.state), _deadlines(row)) for row in session.scalars(query)]
+
+
+def provisional_open_count(session: Session) -> int:
+    finished = [str(s) for s in TERMINAL_STATUSES]
+    return session.scalar(
+        select(func.count()).select_from(TicketRow)
+        .where(TicketRow.deadline_provisional.is_(True), TicketRow.status.not_in(finished))
+    ) or 0
+
+
+def move_deadline(session: Session, move: DeadlineMove, by: str, role: str, at: datetime, reason: str) -> None:
+    """Stores a recomputed deadline; a moved close-by day gets an audit entry saying from what to what and why."""
+    row = _row(session, move.number)
+    if row is None:
+        raise LookupError(move.number)
+    _set_deadlines(row, move.after)
+    if move.deadline_moved:
+        session.add(
+            TicketAuditRow(
+                ticket_number=move.number, at=at, actor=by, role=role, action=DEADLINE_MOVED,
+                from_status=row.status, to_status=row.status, note=move.audit_note(reason),
+            )
+        )
+    session.flush()

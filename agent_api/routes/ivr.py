@@ -236,7 +236,9 @@ def get_live(admin: IvrAdmin = Depends(ivr_admin)) -> VersionDetailOut:
     "/versions/{number}/simulate", summary="Dry-run a version with given keys, time and caller: the path it takes",
     response_model=SimulationOut, responses={404: GOING_LIVE[404], 422: GOING_LIVE[422]},
 )
-def post_simulation(number: RowId, body: SimulateIn, admin: IvrAdmin = Depends(ivr_admin)) -> SimulationOut | JSONResponse:
+def post_simulation(
+    number: RowId, body: SimulateIn, admin: IvrAdmin = Depends(ivr_admin), ctx: ApiContext = Depends(context),
+) -> SimulationOut | JSONResponse:
     try:
         with _mapped():
             flow = admin.flow(number)
@@ -245,8 +247,10 @@ def post_simulation(number: RowId, body: SimulateIn, admin: IvrAdmin = Depends(i
     when = body.time or datetime.now(SHANGHAI)
     facts = CallFacts(body.caller, body.barred, when if when.tzinfo else when.replace(tzinfo=SHANGHAI),
                       body.longest_wait_seconds)
+    with ctx.sessions() as session:
+        calendar = ctx.calendars.current(session)
     world = World(body.tickets, body.recent_calls, QueueStatus(body.queue_waiting, body.queue_wait_seconds),
-                  body.callback_booked)
+                  body.callback_booked, calendar)
     run = simulate(flow, facts, body.keys, world)  # type: ignore[arg-type]
     d = run.decision
     return SimulationOut(action=d.action, queue=d.queue, priority=d.priority, target=d.target, language=d.language,

@@ -7,11 +7,12 @@ from datetime import date, datetime, time, timedelta
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy.orm import Session
 
-from agent_api.context import db, require
+from agent_api.context import ApiContext, context, db, require
 from domain.drafts import draft_accuracy
 from domain.kpis import call_kpis, daily_report, ticket_kpis
-from domain.sla import CalendarOutOfRange, working_days_between
+from domain.sla import working_days_between
 from domain.tickets import SHANGHAI, RequestType
+from services.calendar import CalendarStatus
 from storage.call_records import call_records_between
 from storage.speech import draft_outcomes
 from storage.tickets import ticket_facts
@@ -32,16 +33,19 @@ def kpis(
     request_type: RequestType | None = Query(default=None, alias="type"),
     _: User = Depends(require("supervisor", "admin")),
     session: Session = Depends(db),
+    ctx: ApiContext = Depends(context),
 ) -> dict:
     if end < start:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "end is before start")
     since, until = _day_start(start), _day_start(end + timedelta(days=1))
     facts = ticket_facts(session, since, until, unit, str(request_type) if request_type else None)
-    try:
-        tickets = ticket_kpis(facts, working_days_between)
-    except CalendarOutOfRange as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
-    report: dict = {"start": start.isoformat(), "end": end.isoformat(), "unit": unit, "tickets": tickets}
+    calendar = ctx.calendars.current(session)
+    tickets = ticket_kpis(facts, lambda a, b: working_days_between(a, b, calendar))
+    report: dict = {
+        "start": start.isoformat(), "end": end.isoformat(), "unit": unit, "tickets": tickets,
+        # Working days of a provisional year are weekdays: the figures shift once its notice is entered.
+        "calendar_provisional": calendar.spans_provisional(start, end),
+    }
     if unit is None and request_type is None:
         report["calls"] = call_kpis(call_records_between(session, since, until))
     return report
@@ -52,10 +56,12 @@ def daily(
     day: date = Query(examples=["2026-11-21"]),
     _: User = Depends(require("supervisor", "admin")),
     session: Session = Depends(db),
+    ctx: ApiContext = Depends(context),
 ) -> dict:
     today = ticket_facts(session, _day_start(day), _day_start(day + timedelta(days=1)))
     yesterday = ticket_facts(session, _day_start(day - timedelta(days=1)), _day_start(day))
-    return daily_report(day, today, yesterday)
+    calendar = CalendarStatus.of(ctx.calendars.current(session), day)
+    return daily_report(day, today, yesterday) | {"calendar_warnings": calendar.warnings}
 
 
 @router.get("/drafts", summary="How much of the speech drafts agents kept, per field, for [start, end] (Shanghai days)")

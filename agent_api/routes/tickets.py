@@ -17,10 +17,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from agent_api.context import ApiContext, context, db, require
-from agent_api.draft_feedback import note_draft_outcome
-from agent_api.ticket_intake import POLICY, TicketIn, record_ticket, ticket_deadline, ticket_under
 from domain.privacy import caller_view
-from domain.sla import SlaState, UrgentState, sla_state, urgent_state
+from domain.sla import Deadlines, SlaState, UrgentState, sla_state, urgent_state
 from domain.tickets import (
     Action,
     Actor,
@@ -40,6 +38,8 @@ from domain.tickets import (
     public_progress,
 )
 from routing.departments import DepartmentTree
+from services.draft_feedback import note_draft_outcome
+from services.ticket_intake import TicketIn, ticket_under
 from routing.duplicates import duplicate_candidates, prior_request
 from storage.database import DATABASE_UNREACHABLE
 from storage.departments import list_departments
@@ -47,8 +47,8 @@ from storage.tickets import (
     audit_trail,
     list_tickets,
     load_ticket,
+    load_ticket_with_deadlines,
     number_for_receipt,
-    save_change,
     ticket_units,
     tickets_created_between,
 )
@@ -102,35 +102,40 @@ def _actor(user: User) -> Actor:
 
 @dataclasses.dataclass(frozen=True)
 class TicketOut(Ticket):
-    """A ticket as the signed-in user may see it (caller identity per role), with its time limits."""
+    """A ticket as the signed-in user may see it (caller identity per role), with its time limits.
+    `deadline_provisional`: the deadline was counted on a year whose holiday notice has not been
+    entered yet (weekends only); it moves when the year is confirmed."""
 
     deadline_at: datetime | None = None
+    warning_at: datetime | None = None
+    deadline_provisional: bool = False
     sla: SlaState | None = None
     urgent_state: UrgentState | None = None
 
 
-def _view(ticket: Ticket, user: User) -> TicketOut:
+def _view(ticket: Ticket, deadlines: Deadlines | None, user: User) -> TicketOut:
     caller = caller_view(ticket, Role(user.role))
-    deadline = ticket_deadline(ticket)
     open_ = ticket.status in OPEN_STATUSES and ticket.status is not TicketStatus.DRAFT
     now = datetime.now(UTC)
     return TicketOut(
         **{f.name: getattr(ticket, f.name) for f in dataclasses.fields(ticket)}
         | {"caller_name": caller.name, "caller_number": caller.number},
-        deadline_at=deadline,
-        sla=sla_state(ticket.created_at, deadline, now, POLICY) if deadline and open_ else None,
-        urgent_state=urgent_state(ticket.created_at, ticket.contacted_at, ticket.on_site_at, now, POLICY)
+        deadline_at=deadlines.close_by if deadlines else None,
+        warning_at=deadlines.warn_at if deadlines else None,
+        deadline_provisional=deadlines.provisional if deadlines else False,
+        sla=sla_state(deadlines.close_by, deadlines.warn_at, now) if deadlines and open_ else None,
+        urgent_state=urgent_state(ticket.created_at, ticket.contacted_at, ticket.on_site_at, now)
         if ticket.urgent
         else None,
     )
 
 
-def _visible(session: Session, ticket: Ticket | None, number: str, user: User) -> Ticket:
+def _visible(session: Session, found: tuple[Ticket, Deadlines | None] | None, number: str, user: User) -> tuple[Ticket, Deadlines | None]:
     """The ticket, if this user may see it: department users only their own unit's (404 otherwise,
     so other units' ticket numbers are not revealed)."""
-    if ticket is None or (user.role == "department" and user.unit_code not in ticket_units(session, number)):
+    if found is None or (user.role == "department" and user.unit_code not in ticket_units(session, number)):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {number}")
-    return ticket
+    return found
 
 
 class TicketKept(BaseModel):
@@ -157,12 +162,14 @@ def create_ticket(
     receipt, accepted_at = str(idempotency_key or uuid4()), datetime.now(UTC)
     try:
         with ctx.sessions() as session, session.begin():
-            ticket = record_ticket(session, receipt, user.username, Role(user.role), accepted_at, body)
+            ticket = ctx.intake.record_ticket(session, receipt, user.username, Role(user.role), accepted_at, body)
+            deadlines = ctx.intake.deadlines(session, ticket)
     except IntegrityError:
         with ctx.sessions() as session:  # the same key, recorded by a concurrent retry meanwhile
-            ticket = ticket_under(session, receipt)
-        if ticket is None:
-            raise
+            recorded = ticket_under(session, receipt)
+            if recorded is None:
+                raise
+            ticket, deadlines = recorded, ctx.intake.deadlines(session, recorded)
     except DATABASE_UNREACHABLE:
         if ctx.ticket_backlog is None:
             raise
@@ -171,7 +178,7 @@ def create_ticket(
             log.warning("database unreachable: ticket of %s kept as %s", user.username, receipt)
         kept = TicketKept(receipt=UUID(receipt), accepted_at=accepted_at, detail=KEPT_DETAIL)
         return JSONResponse(kept.model_dump(mode="json"), status_code=202)  # type: ignore[return-value]
-    return _view(ticket, user)
+    return _view(ticket, deadlines, user)
 
 
 class ReceiptOut(BaseModel):
@@ -201,17 +208,17 @@ def get_tickets(
     session: Session = Depends(db),
 ) -> list[TicketOut]:
     unit = user.unit_code if user.role == "department" else None
-    return [_view(t, user) for t in list_tickets(session, str(status_) if status_ else None, unit, limit)]
+    return [_view(t, d, user) for t, d in list_tickets(session, str(status_) if status_ else None, unit, limit)]
 
 
 @router.get("/tickets/{number}", summary="One ticket")
 def get_ticket(number: str, user: User = Depends(require(*STAFF, "admin")), session: Session = Depends(db)) -> TicketOut:
-    return _view(_visible(session, load_ticket(session, number), number, user), user)
+    return _view(*_visible(session, load_ticket_with_deadlines(session, number), number, user), user)
 
 
 @router.get("/tickets/{number}/audit", summary="The ticket's append-only audit trail")
 def get_audit(number: str, user: User = Depends(require(*STAFF, "admin")), session: Session = Depends(db)) -> list[dict]:
-    _visible(session, load_ticket(session, number), number, user)
+    _visible(session, load_ticket_with_deadlines(session, number), number, user)
     return [
         {"at": r.at.isoformat(), "actor": r.actor, "role": r.role, "action": r.action,
          "from": r.from_status, "to": r.to_status, "note": r.note}
@@ -227,8 +234,11 @@ def get_audit(number: str, user: User = Depends(require(*STAFF, "admin")), sessi
         422: {"description": "data the action needs is missing; a reply names its missing parts"},
     },
 )
-def act(number: str, body: CommandIn, user: User = Depends(require(*STAFF)), session: Session = Depends(db)) -> TicketOut:
-    ticket = _visible(session, load_ticket(session, number), number, user)
+def act(
+    number: str, body: CommandIn, user: User = Depends(require(*STAFF)), session: Session = Depends(db),
+    ctx: ApiContext = Depends(context),
+) -> TicketOut:
+    ticket, _ = _visible(session, load_ticket_with_deadlines(session, number), number, user)
     tree = None  # read only for the actions that name a unit (a city has up to ~1,300 of them)
     if body.action in UNIT_ACTIONS:
         tree = DepartmentTree(list_departments(session))
@@ -247,12 +257,12 @@ def act(number: str, body: CommandIn, user: User = Depends(require(*STAFF)), ses
     except InvalidCommand as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
     try:
-        save_change(session, changed, entry, ticket_deadline(changed))
+        deadlines = ctx.intake.save(session, changed, entry)
     except StaleDataError:
         raise HTTPException(status.HTTP_409_CONFLICT, f"ticket {number} changed meanwhile: reload and retry") from None
     if body.action is Action.DISPATCH:
         note_draft_outcome(session, changed, body.unit_code)
-    return _view(changed, user)
+    return _view(changed, deadlines, user)
 
 
 @router.get("/tickets/{number}/duplicates", summary="Earlier or later tickets from the same caller or place, alike in content")
@@ -262,7 +272,7 @@ def get_duplicates(
     user: User = Depends(require("agent", "supervisor")),
     session: Session = Depends(db),
 ) -> list[dict]:
-    ticket = _visible(session, load_ticket(session, number), number, user)
+    ticket, _ = _visible(session, load_ticket_with_deadlines(session, number), number, user)
     window = timedelta(days=within_days)
     nearby = tickets_created_between(session, ticket.created_at - window, ticket.created_at + window)
     found = duplicate_candidates(prior_request(ticket), [prior_request(t) for t in nearby], within_days=within_days)

@@ -34,4 +34,4 @@ def test_routes_say_the_database_is_unreachable(api: TestClient, method: str, pa
 
 def test_health_reports_the_database_down(api: TestClient) -> None:
     reply = api.get("/api/v1/health")
-    assert (reply.status_code, reply.json()) == (503, {"ok": False, "database": False})
+    assert (reply.status_code, reply.json()) == (503, {"ok": False, "database": False, "warnings": []})

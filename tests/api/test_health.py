@@ -13,7 +13,7 @@ def app_with(health: dict[str, bool]) -> TestClient:
 def test_health_is_200_when_every_part_is_up() -> None:
     reply = app_with({"asterisk": True, "database": True, "agi": True}).get("/api/v1/health")
     assert reply.status_code == 200
-    assert reply.json() == {"ok": True, "asterisk": True, "database": True, "agi": True}
+    assert reply.json() == {"ok": True, "asterisk": True, "database": True, "agi": True, "warnings": []}
 
 
 def test_health_is_503_naming_the_part_that_is_down() -> None:

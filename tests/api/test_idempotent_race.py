@@ -24,6 +24,7 @@ from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.tables import TicketRow
 from storage.users import create_user
+from tests.calendars import deadlines_of
 from tests.conftest import _fresh_postgres_database
 
 KEY = "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"
@@ -53,11 +54,13 @@ def test_a_retry_racing_the_first_request_gets_its_ticket(own_postgres: Engine) 
     api = TestClient(create_app(ApiContext(sessions=sessions, health=lambda: {})))
     token = api.post("/api/v1/auth/login", json={"username": "agent-wu", "password": "s3cret-enough"}).json()["token"]
     first = Ticket("2000010100001", RequestType.COMPLAINT, Channel.PHONE, TICKET["content"], datetime.now(UTC))
+    deadlines = deadlines_of(first)
     retried: list = []
     with own_postgres.connect() as first_request:  # its insert made, not yet committed
         first_request.execute(insert(TicketRow).values(
             number=first.number, status="draft", request_type="complaint", urgent=False, channel="phone",
-            created_at=first.created_at, state=TypeAdapter(Ticket).dump_python(first, mode="json"), version=1, receipt=KEY,
+            created_at=first.created_at, deadline_at=deadlines.close_by, warning_at=deadlines.warn_at,
+            state=TypeAdapter(Ticket).dump_python(first, mode="json"), version=1, receipt=KEY,
         ))
         retry = threading.Thread(target=lambda: retried.append(api.post(
             "/api/v1/tickets", json=TICKET, headers={"Authorization": f"Bearer {token}", "Idempotency-Key": KEY})))

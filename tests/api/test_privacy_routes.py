@@ -81,6 +81,11 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
         ("POST", "rollback"), ("GET", "diff"), ("GET", "audit"), ("GET", "live"),
         ("POST", "versions/{number}/simulate"), ("PUT", "audio/{name}"), ("GET", "audio"),
     )},
+    ("GET", "/api/v1/admin/calendar/years"): MANAGERS,
+    ("GET", "/api/v1/admin/calendar/years/{year}"): MANAGERS,
+    ("GET", "/api/v1/admin/calendar/status"): MANAGERS,
+    ("POST", "/api/v1/admin/calendar/preview"): ADMINS,
+    ("POST", "/api/v1/admin/calendar/notices"): ADMINS,
 }
 
 DEPARTMENTS = [

@@ -47,7 +47,7 @@ async def test_each_part_is_reported_as_it_is(connection: Connection, tmp_path: 
         assert down() == {"asterisk": False, "database": False, "agi": False, "asr": False}
         assert up_database() == {"asterisk": False, "database": True, "agi": True, "asr": False}
         reply = TestClient(create_app(ApiContext(sessions=sessions, health=up_database))).get("/api/v1/health")
-        assert (reply.status_code, reply.json()) == (503, {"ok": False, "asterisk": False, "database": True, "agi": True, "asr": False})
+        assert (reply.status_code, reply.json()) == (503, {"ok": False, "asterisk": False, "database": True, "agi": True, "asr": False, "warnings": []})
     finally:
         running.set()
         alive.join()

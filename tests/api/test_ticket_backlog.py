@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from agent_api.app import create_app
 from agent_api.context import ApiContext
 from agent_api.passwords import hash_password
-from agent_api.ticket_intake import StoredTicket, TicketBacklog, TicketIn
+from services.calendar import WorkingCalendars
+from services.ticket_intake import StoredTicket, TicketBacklog, TicketIn, TicketIntake
 from domain.tickets import EmergencyHandoff, Role
 from storage.database import make_engine, make_session_factory
 from storage.spool import DurableSpool
@@ -52,7 +53,7 @@ def database(connection: Connection) -> Database:
 
 @pytest.fixture
 def backlog(database: Database, tmp_path: Path) -> TicketBacklog:
-    return TicketBacklog(DurableSpool(tmp_path / "ticket-work"), database)
+    return TicketBacklog(DurableSpool(tmp_path / "ticket-work"), database, TicketIntake(WorkingCalendars(database)))
 
 
 @pytest.fixture

@@ -29,7 +29,8 @@ from agent_api.app import create_app
 from agent_api.context import ApiContext
 from agent_api.live_hub import Hub
 from agent_api.passwords import hash_password
-from agent_api.ticket_intake import TicketBacklog
+from services.calendar import WorkingCalendars
+from services.ticket_intake import TicketBacklog, TicketIntake
 from hotline.cti_hooks import build_cti_hooks
 from hotline.speech import Speech
 from hotline.system import build_agi_server, cti_config
@@ -129,7 +130,7 @@ def databases(settings: Settings) -> dict[str, sessionmaker[Session]]:
 
 @pytest.fixture(scope="session")
 def agi_server(asterisk: Settings, databases: dict[str, sessionmaker[Session]]) -> Iterator[None]:
-    server = build_agi_server(asterisk, databases["sqlite"])
+    server = build_agi_server(asterisk, databases["sqlite"], WorkingCalendars(databases["sqlite"]))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield
@@ -221,8 +222,9 @@ async def hotline(
     recorder = CallRecorder(save, DurableSpool(tmp_path_factory.mktemp("spool")))
     log = EventLog()
     hub = Hub()
-    backlog = TicketBacklog(DurableSpool(tmp_path_factory.mktemp("ticket-backlog")), databases["sqlite"])
-    cti = CtiService(ami, cti_config(asterisk), build_cti_hooks(databases["sqlite"], backlog), hub.publish)
+    intake = TicketIntake(WorkingCalendars(databases["sqlite"]))
+    backlog = TicketBacklog(DurableSpool(tmp_path_factory.mktemp("ticket-backlog")), databases["sqlite"], intake)
+    cti = CtiService(ami, cti_config(asterisk), build_cti_hooks(databases["sqlite"], intake, backlog), hub.publish)
 
     async def keep_log() -> None:
         while True:
@@ -376,7 +378,7 @@ async def speech_rig(
         hotline.cti.hooks.live_draft = rig.drafts.draft_of
         tasks.append(asyncio.create_task(rig.fork.run(hotline.ami.subscribe())))
     assert await asyncio.to_thread(rig.start_pool) is not None, "the Vosk worker pool did not start; see the log"
-    agi = build_agi_server(settings, sessions, hotline.cti, rig)
+    agi = build_agi_server(settings, sessions, api.calendars, hotline.cti, rig)
     thread = threading.Thread(target=agi.serve_forever, daemon=True)
     thread.start()
     try:

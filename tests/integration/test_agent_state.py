@@ -15,6 +15,7 @@ from agent_api.context import ApiContext
 from domain.tickets import SHANGHAI, AuditEntry, Channel, RequestType, Role, Ticket
 from hotline.system import cti_config
 from storage.tickets import insert_ticket, next_ticket_number
+from tests.calendars import deadlines_of
 from telephony.ami import AmiClient
 from telephony.cti import CtiService
 from tests.integration.conftest import ASTERISK, AgentApi, Hotline
@@ -60,7 +61,8 @@ def _ticket_for(hotline: Hotline, caller: str) -> str:
         now = datetime.now(UTC)
         number = next_ticket_number(session, now.astimezone(SHANGHAI).date())
         ticket = Ticket(number, RequestType.COMPLAINT, Channel.PHONE, "楼下烧烤店油烟扰民", now, caller_number=caller)
-        insert_ticket(session, ticket, AuditEntry(number, now, "agent8001", Role.AGENT, "create", None, ticket.status, ""), None)
+        insert_ticket(session, ticket, AuditEntry(number, now, "agent8001", Role.AGENT, "create", None, ticket.status, ""),
+                      deadlines_of(ticket))
     return number
 
 

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent_api.app import create_app
 from agent_api.context import ApiContext
 from agent_api.passwords import hash_password
-from agent_api.ticket_intake import TicketBacklog
+from services.calendar import WorkingCalendars
+from services.ticket_intake import TicketBacklog, TicketIntake
 from hotline.cti_hooks import build_cti_hooks
 from hotline.health import database_answers
 from hotline.system import record_saver
@@ -145,7 +146,8 @@ async def test_postgresql_down_for_two_minutes_loses_and_duplicates_nothing(
     with sessions.begin() as session:
         create_user(session, "agent-pg", hash_password("s3cret-enough"), "agent", "王")
     records_spool = DurableSpool(tmp_path / "call-records")
-    backlog = TicketBacklog(DurableSpool(tmp_path / "ticket-work"), sessions)
+    intake = TicketIntake(WorkingCalendars(sessions))
+    backlog = TicketBacklog(DurableSpool(tmp_path / "ticket-work"), sessions, intake)
     workers = [
         asyncio.create_task(CallRecorder(record_saver(sessions), records_spool).run(hotline.ami.subscribe())),
         asyncio.create_task(backlog.run(hotline.hub.publish)),
@@ -158,7 +160,7 @@ async def test_postgresql_down_for_two_minutes_loses_and_duplicates_nothing(
     ticket = {"request_type": "complaint", "content": "小区门口垃圾堆放多日无人清运"}
     urgent = (await api.post("/api/v1/tickets", json=ticket | {"urgent": True}, headers=desk)).json()["number"]
     call_control_hooks = hotline.cti.hooks
-    hotline.cti.hooks = build_cti_hooks(sessions, backlog)  # handoffs are written into this test's PostgreSQL
+    hotline.cti.hooks = build_cti_hooks(sessions, intake, backlog)  # handoffs are written into this test's PostgreSQL
     try:
         (tmp_path / "speech").mkdir()
         async with speech_rig(hotline, sessions, tmp_path / "speech", AUDIOSOCKET_PORT, AGI_PORT, queued_callers=False) as rig:

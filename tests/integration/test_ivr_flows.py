@@ -20,12 +20,14 @@ from hotline.flows import build_ivr_admin
 from hotline.ivr_admin import IvrAdmin
 from hotline.kept_place import follow_kept_places
 from hotline.system import build_agi_server
-from ivr.engine import is_holiday, ticket_status_text
+from ivr.engine import ticket_status_text
+from services.calendar import WorkingCalendars
 from ivr.validation import InvalidFlow
 from storage.callbacks import load_callback
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.tickets import insert_ticket, next_ticket_number
+from tests.calendars import deadlines_of
 from telephony.prompts import text_sound
 from tests.integration.conftest import CARRIER_PORT, Hotline
 from tests.integration.events import is_event
@@ -55,7 +57,8 @@ async def ivr(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> Asy
     upgrade_database(url)
     settings = hotline.settings.model_copy(update={"database_url": url, "agi_port": IVR_AGI_PORT})
     sessions = make_session_factory(make_engine(url))
-    server = build_agi_server(settings, sessions, hotline.cti)
+    # The admin's calendar service is not the FastAGI server's: an import reaches calls through the database.
+    server = build_agi_server(settings, sessions, WorkingCalendars(sessions), hotline.cti)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     kept_places = asyncio.create_task(follow_kept_places(hotline.ami.subscribe(), sessions))
     yield IvrRig(build_ivr_admin(settings, sessions), sessions, settings.agi_url)
@@ -153,7 +156,7 @@ def stored_ticket(sessions: sessionmaker[Session]) -> str:
         ticket = Ticket(number=number, request_type=RequestType.HELP, channel=Channel.PHONE, content="路灯坏了",
                         created_at=now, status=TicketStatus.DISPATCHED)
         entry = AuditEntry(number, now, "agent1", Role.AGENT, "create", None, TicketStatus.DISPATCHED, "")
-        insert_ticket(session, ticket, entry, None)
+        insert_ticket(session, ticket, entry, deadlines_of(ticket))
     return number
 
 
@@ -193,21 +196,41 @@ def holiday_flow(closed: list[date]) -> dict:
     }
 
 
-async def test_holiday_routing_follows_the_chinese_calendar_and_closed_dates(hotline: Hotline, ivr: IvrRig) -> None:
-    today = datetime.now(SHANGHAI)
+LOCAL_CLOSURE = """year: {year}
+scope: local
+notice: 市政府关于台风期间停止办公的通知
+holidays:
+  - name: 台风停工
+    days_off: {day}
+"""
+
+
+async def test_holiday_routing_follows_the_working_calendar_and_an_imported_closed_day(
+    hotline: Hotline, ivr: IvrRig,
+) -> None:
+    today = datetime.now(SHANGHAI).date()
+    calendars = WorkingCalendars(ivr.sessions)
+    working_today = calendars.is_workday(today)
+
+    ivr.publish(holiday_flow([today]))  # the flow's own closed dates
+    await until_live()
+    flow_closed_id, _ = await call(hotline, ivr)
+    by_flow = await hotline.events.wait_for(route_of(flow_closed_id), timeout=15)
+
     ivr.publish(holiday_flow([]))
     await until_live()
     calendar_id, _ = await call(hotline, ivr)
     by_calendar = await hotline.events.wait_for(route_of(calendar_id), timeout=15)
 
-    ivr.publish(holiday_flow([today.date()]))  # e.g. a typhoon day the centre declared
-    await until_live()
+    # A typhoon: the city closes today, entered as data; no flow change, no restart.
+    calendars.enter(LOCAL_CLOSURE.format(year=today.year, day=today.isoformat()), "typhoon.yaml", "admin-test")
     closed_id, _ = await call(hotline, ivr)
     by_closure = await hotline.events.wait_for(route_of(closed_id), timeout=15)
 
-    expected = "hotline-leaders" if is_holiday(today) else "hotline-general"
-    assert (by_calendar["Queue"], by_calendar["Path"]) == (expected, f"holiday>{'holiday_desk' if is_holiday(today) else 'general'}")
-    assert (by_closure["Queue"], by_closure["Path"]) == ("hotline-leaders", "holiday>holiday_desk")
+    holiday_way, working_way = ("hotline-leaders", "holiday>holiday_desk"), ("hotline-general", "holiday>general")
+    assert (by_flow["Queue"], by_flow["Path"]) == holiday_way
+    assert (by_calendar["Queue"], by_calendar["Path"]) == (working_way if working_today else holiday_way)
+    assert (by_closure["Queue"], by_closure["Path"]) == holiday_way
 
 
 def keep_place_flow() -> dict:

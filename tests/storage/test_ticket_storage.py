@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from domain.tickets import Action, Actor, AuditEntry, Channel, Command, RequestType, Role, Ticket, TicketStatus, apply
 from storage.tickets import audit_trail, insert_ticket, load_ticket, next_ticket_number, past_dispatches, save_change
+from tests.calendars import deadlines_of
 
 AT = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
@@ -16,7 +17,10 @@ AT = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 def new_ticket(session: Session) -> Ticket:
     number = next_ticket_number(session, date(2026, 11, 2))
     ticket = Ticket(number=number, request_type=RequestType.HELP, channel=Channel.PHONE, content="路灯坏了", created_at=AT)
-    insert_ticket(session, ticket, AuditEntry(number, AT, "agent1", Role.AGENT, "create", None, TicketStatus.DRAFT, ""), None)
+    insert_ticket(
+        session, ticket, AuditEntry(number, AT, "agent1", Role.AGENT, "create", None, TicketStatus.DRAFT, ""),
+        deadlines_of(ticket),
+    )
     return ticket
 
 
@@ -45,5 +49,14 @@ def test_past_dispatches_pair_request_text_with_the_unit(session: Session) -> No
     agent = Actor("agent1", Role.AGENT)
     for command in (Command(Action.ACCEPT), Command(Action.DISPATCH, unit_code="cgj")):
         ticket, entry = apply(ticket, command, agent, AT)
-        save_change(session, ticket, entry, None)
+        save_change(session, ticket, entry, deadlines_of(ticket))
     assert past_dispatches(session) == [("路灯坏了", "cgj")]
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE tickets SET deadline_at = NULL", "UPDATE tickets SET warning_at = NULL",
+])
+def test_a_ticket_cannot_lose_its_deadline_in_the_database(session: Session, statement: str) -> None:
+    new_ticket(session)
+    with pytest.raises(DatabaseError, match="needs its deadline"), session.begin_nested():
+        session.execute(text(statement))

@@ -6,18 +6,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
 
-import chinese_calendar
 import pytest
 
 from domain.tickets import SHANGHAI
 from ivr.engine import (
     ALL_KEYS, MAX_NODE_VISITS, TICKET_NUMBER_DIGITS, BookCallback, CallFacts, Collect, Decision, Play, QueueLookup,
-    QueueStatus, RecentCalls, Say, Step, TicketLookup, VoiceMessage, is_holiday, queue_announcement, run_flow,
+    QueueStatus, RecentCalls, Say, Step, TicketLookup, VoiceMessage, WorkingDayLookup, queue_announcement, run_flow,
     ticket_status_text,
 )
 from ivr.flow import Flow
 from ivr.simulate import World, simulate
 from ivr.validation import FlowCatalogue, parse_flow
+from domain.calendar import Holiday, Notice, Scope, WorkingCalendar
+from tests.calendars import SEEDED
 
 CATALOGUE = FlowCatalogue(queues=("general", "dialect", "vip"), targets=("110",))
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)  # a Tuesday morning, a working day
@@ -339,43 +340,60 @@ def test_time_of_day_is_shanghai_time_whatever_the_clocks_zone(utc_hour: int, be
 MAKE_UP_SATURDAY = date(2026, 10, 10)  # 调休: worked for the National Day holiday
 
 
-def test_the_calendar_has_the_make_up_working_day() -> None:
-    assert MAKE_UP_SATURDAY.weekday() == 5
-    assert chinese_calendar.is_workday(MAKE_UP_SATURDAY)
-    assert MAKE_UP_SATURDAY in chinese_calendar.get_workdays(date(2026, 10, 1), date(2026, 10, 31))
+def holiday(call: CallFacts, calendar: WorkingCalendar = SEEDED, closed_dates: Sequence[str] = ()) -> bool:
+    """Whether the holiday condition takes `then`, the engine's calendar lookups answered from `calendar`."""
+    flow = make_flow({"c": {"type": "condition", "test": "holiday", "closed_dates": list(closed_dates),
+                            "then": "general", "else": "bye"}})
+    return simulate(flow, call, [], World(calendar=calendar)).decision.path == ("c", "general")
 
 
-@pytest.mark.parametrize("day, holiday", [
+def test_the_holiday_condition_asks_the_calendar_about_the_shanghai_date() -> None:
+    steps, _ = drive(make_flow({"c": {"type": "condition", "test": "holiday", "then": "general", "else": "bye"}}),
+                     facts(now=datetime(2026, 9, 30, 16, 30, tzinfo=timezone.utc)), [True])
+    assert steps == [WorkingDayLookup(date(2026, 10, 1))]  # 00:30 on 1 October in Shanghai
+
+
+@pytest.mark.parametrize("day, is_holiday", [
     (date(2026, 10, 1), True),  # National Day
     (date(2026, 12, 1), False),  # a normal Tuesday
     (date(2026, 12, 5), True),  # a Saturday
     (date(2026, 12, 6), True),  # a Sunday
     (MAKE_UP_SATURDAY, False),
 ])
-def test_holiday_follows_the_chinese_calendar(day: date, holiday: bool) -> None:
-    moment = datetime(day.year, day.month, day.day, 10, 0, tzinfo=SHANGHAI)
-    assert branch({"test": "holiday"}, facts(now=moment)) is holiday
+def test_holiday_follows_the_working_calendar(day: date, is_holiday: bool) -> None:
+    assert holiday(facts(now=datetime(day.year, day.month, day.day, 10, 0, tzinfo=SHANGHAI))) is is_holiday
 
 
-@pytest.mark.parametrize("moment, holiday", [
+@pytest.mark.parametrize("moment, is_holiday", [
     (datetime(2026, 9, 30, 16, 30, tzinfo=timezone.utc), True),  # 1 October 00:30 in Shanghai
     (datetime(2026, 10, 9, 16, 30, tzinfo=timezone.utc), False),  # the make-up Saturday, 00:30 in Shanghai
     (datetime(2026, 12, 4, 16, 30, tzinfo=timezone.utc), True),  # Saturday 00:30 in Shanghai, Friday in UTC
 ])
-def test_holiday_is_the_shanghai_date(moment: datetime, holiday: bool) -> None:
-    assert is_holiday(moment) is holiday
+def test_holiday_is_the_shanghai_date(moment: datetime, is_holiday: bool) -> None:
+    assert holiday(facts(now=moment)) is is_holiday
 
 
 @pytest.mark.parametrize("day, closed", [(1, True), (2, False)])
 def test_closed_dates_are_holidays(day: int, closed: bool) -> None:
-    assert branch({"test": "holiday", "closed_dates": ["2026-12-01"]}, facts(now=at(10, day=day))) is closed
+    assert holiday(facts(now=at(10, day=day)), closed_dates=["2026-12-01"]) is closed
 
 
-@pytest.mark.parametrize("day, holiday", [(date(2027, 1, 1), False), (date(2027, 1, 2), True)])
-def test_a_year_without_a_calendar_counts_weekends_only(day: date, holiday: bool) -> None:
-    with pytest.raises(NotImplementedError):
-        chinese_calendar.is_workday(day)  # the package does not know the year yet
-    assert is_holiday(datetime(day.year, day.month, day.day, 10, 0, tzinfo=SHANGHAI)) is holiday
+def test_a_closed_date_needs_no_calendar_lookup() -> None:
+    flow = make_flow({"c": {"type": "condition", "test": "holiday", "closed_dates": ["2026-12-01"],
+                            "then": "general", "else": "bye"}})
+    assert drive(flow, facts(), [])[0] == []
+
+
+@pytest.mark.parametrize("day, is_holiday", [(date(2027, 1, 1), False), (date(2027, 1, 2), True)])
+def test_a_year_without_a_notice_counts_weekends_only(day: date, is_holiday: bool) -> None:
+    assert not SEEDED.is_confirmed(2027)
+    assert holiday(facts(now=datetime(day.year, day.month, day.day, 10, 0, tzinfo=SHANGHAI))) is is_holiday
+
+
+def test_a_local_closed_day_is_a_holiday() -> None:
+    closed = Notice(2026, Scope.LOCAL, "市政府通知", (Holiday("城市纪念日", date(2026, 12, 1), date(2026, 12, 1)),))
+    assert holiday(facts(), SEEDED.with_notice(closed)) is True
+    assert holiday(facts()) is False
 
 
 @pytest.mark.parametrize("calls, repeat", [(0, False), (2, False), (3, True), (10, True)])

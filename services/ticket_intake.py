@@ -17,16 +17,16 @@ from prometheus_client import Gauge
 from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy.orm import Session
 
-from agent_api.draft_feedback import note_draft_outcome
-from domain.sla import CalendarOutOfRange, SlaPolicy, deadline_for
+from domain.sla import Deadlines, deadline_for
 from domain.tickets import (
     SHANGHAI, Action, Actor, AuditEntry, Channel, Command, EmergencyHandoff, RequestType, Role, Ticket, apply,
 )
+from services.calendar import WorkingCalendars
+from services.draft_feedback import note_draft_outcome
 from storage.spool import DurableSpool
 from storage.tickets import insert_ticket, load_ticket, next_ticket_number, number_for_receipt, save_change
 
 log = logging.getLogger(__name__)
-POLICY = SlaPolicy()
 RETRY_SECONDS = 2.0
 KEPT = Gauge("hotline_ticket_work_kept", "New tickets and handoffs kept in the spool until the database is back")
 _handoff_json = TypeAdapter(EmergencyHandoff)
@@ -46,53 +46,65 @@ class TicketIn(BaseModel):
     call_uniqueid: str | None = Field(default=None, max_length=64)
 
 
-def ticket_deadline(ticket: Ticket) -> datetime | None:
-    try:
-        return deadline_for(ticket.request_type, ticket.urgent, ticket.created_at, POLICY, ticket.extension_days).close_by
-    except CalendarOutOfRange as exc:
-        log.warning("ticket %s has no deadline yet: %s", ticket.number, exc)
-        return None
-
-
-def open_ticket(session: Session, by: str, role: Role, now: datetime, receipt: str | None = None, **fields: Any) -> Ticket:
-    """Stores a new draft ticket with its number, deadline and first audit entry; `now` is when it
-    was accepted, which its time limit counts from."""
-    number = next_ticket_number(session, now.astimezone(SHANGHAI).date())
-    ticket = Ticket(number=number, created_at=now, **fields)
-    created = AuditEntry(number, now, by, role, "create", None, ticket.status, "")
-    insert_ticket(session, ticket, created, ticket_deadline(ticket), receipt)
-    return ticket
-
-
 def ticket_under(session: Session, receipt: str) -> Ticket | None:
     number = number_for_receipt(session, receipt)
     return load_ticket(session, number) if number else None
 
 
-def record_ticket(session: Session, receipt: str, by: str, role: Role, accepted_at: datetime, form: TicketIn) -> Ticket:
-    """An agent's new ticket, with what they kept of the call's speech draft; or the ticket already
-    recorded under `receipt` (a retried request, a replayed spool item)."""
-    recorded = ticket_under(session, receipt)
-    if recorded is not None:
-        return recorded
-    ticket = open_ticket(session, by, role, accepted_at, receipt, **form.model_dump())
-    note_draft_outcome(session, ticket)
-    return ticket
+class TicketIntake:
+    """Opening tickets and changing them, each with its deadline on the working calendar in force."""
 
+    def __init__(self, calendars: WorkingCalendars):
+        self.calendars = calendars
 
-def record_handoff(session: Session, ticket_number: str, handoff: EmergencyHandoff) -> None:
-    """Writes a finished handoff onto its ticket with an audit entry, unless it is there already."""
-    ticket = load_ticket(session, ticket_number)
-    if ticket is None:
-        log.warning("handoff to %s by %s: ticket %s not found", handoff.number, handoff.by_user, ticket_number)
-        return
-    if handoff in ticket.handoffs:
-        return
-    changed, entry = apply(
-        ticket, Command(Action.RECORD_HANDOFF, handoff=handoff), Actor(handoff.by_user, Role.AGENT),
-        handoff.answered_at or handoff.requested_at,
-    )
-    save_change(session, changed, entry, ticket_deadline(changed))
+    def deadlines(self, session: Session, ticket: Ticket) -> Deadlines:
+        calendar = self.calendars.current(session)
+        return deadline_for(
+            ticket.request_type, ticket.urgent, ticket.created_at, self.calendars.policy, calendar, ticket.extension_days
+        )
+
+    def open_ticket(
+        self, session: Session, by: str, role: Role, now: datetime, receipt: str | None = None, **fields: Any
+    ) -> Ticket:
+        """Stores a new draft ticket with its number, deadline and first audit entry; `now` is when it
+        was accepted, which its time limit counts from."""
+        number = next_ticket_number(session, now.astimezone(SHANGHAI).date())
+        ticket = Ticket(number=number, created_at=now, **fields)
+        created = AuditEntry(number, now, by, role, "create", None, ticket.status, "")  # type: ignore[arg-type]
+        insert_ticket(session, ticket, created, self.deadlines(session, ticket), receipt)
+        return ticket
+
+    def record_ticket(
+        self, session: Session, receipt: str, by: str, role: Role, accepted_at: datetime, form: TicketIn
+    ) -> Ticket:
+        """An agent's new ticket, with what they kept of the call's speech draft; or the ticket already
+        recorded under `receipt` (a retried request, a replayed spool item)."""
+        recorded = ticket_under(session, receipt)
+        if recorded is not None:
+            return recorded
+        ticket = self.open_ticket(session, by, role, accepted_at, receipt, **form.model_dump())
+        note_draft_outcome(session, ticket)
+        return ticket
+
+    def save(self, session: Session, changed: Ticket, entry: AuditEntry) -> Deadlines:
+        """Stores a ticket after a command, with its (re)computed deadline."""
+        deadlines = self.deadlines(session, changed)
+        save_change(session, changed, entry, deadlines)
+        return deadlines
+
+    def record_handoff(self, session: Session, ticket_number: str, handoff: EmergencyHandoff) -> None:
+        """Writes a finished handoff onto its ticket with an audit entry, unless it is there already."""
+        ticket = load_ticket(session, ticket_number)
+        if ticket is None:
+            log.warning("handoff to %s by %s: ticket %s not found", handoff.number, handoff.by_user, ticket_number)
+            return
+        if handoff in ticket.handoffs:
+            return
+        changed, entry = apply(
+            ticket, Command(Action.RECORD_HANDOFF, handoff=handoff), Actor(handoff.by_user, Role.AGENT),
+            handoff.answered_at or handoff.requested_at,
+        )
+        self.save(session, changed, entry)
 
 
 @dataclass(frozen=True)
@@ -105,9 +117,10 @@ class StoredTicket:
 class TicketBacklog:
     """Ticket work accepted while the database was unreachable, until it is stored."""
 
-    def __init__(self, spool: DurableSpool, sessions: Callable[[], Session]):
+    def __init__(self, spool: DurableSpool, sessions: Callable[[], Session], intake: TicketIntake):
         self._spool = spool
         self._sessions = sessions
+        self._intake = intake
         KEPT.set(len(spool.pending()))
 
     def keep_ticket(self, receipt: str, by: str, role: Role, accepted_at: datetime, form: TicketIn) -> None:
@@ -136,9 +149,11 @@ class TicketBacklog:
         def store(item: dict[str, Any]) -> None:
             with self._sessions() as session, session.begin():
                 if item["kind"] == "handoff":
-                    record_handoff(session, item["ticket_number"], _handoff_json.validate_python(item["handoff"]))
+                    self._intake.record_handoff(
+                        session, item["ticket_number"], _handoff_json.validate_python(item["handoff"])
+                    )
                     return
-                ticket = record_ticket(
+                ticket = self._intake.record_ticket(
                     session, item["receipt"], item["by"], Role(item["role"]), datetime.fromisoformat(item["accepted_at"]),
                     TicketIn.model_validate(item["form"]),
                 )

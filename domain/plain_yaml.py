@@ -1,0 +1,30 @@
+"""YAML as admins write it: plain data, no anchors or aliases, days as text. An alias lets a few hundred bytes
+expand into millions of nodes (a "billion laughs" document), so documents that use them are refused
+before they are built."""
+
+from __future__ import annotations
+
+import yaml
+from yaml.composer import ComposerError
+
+
+class _PlainLoader(yaml.SafeLoader):
+    # Days stay text ("2026-13-01" would otherwise raise from inside the parser): fields that are
+    # days parse them, with an error that says where.
+    yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:  # type: ignore[override]
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not accepted: write the data out", event.start_mark
+            )
+        return super().compose_node(parent, index)  # type: ignore[arg-type]
+
+
+def load_plain_yaml(text: str) -> object:
+    """The data of a YAML (or JSON) document; raises yaml.YAMLError for bad syntax, anchors and aliases."""
+    return yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - a SafeLoader subclass

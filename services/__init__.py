@@ -1,0 +1,1 @@
+"""Use cases between the edges (HTTP, FastAGI, speech) and the parts below (storage, telephony)."""
