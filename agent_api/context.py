@@ -12,37 +12,18 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from agent_api.live_hub import Hub
-from agent_api.services import Lazy
 from agent_api.sign_ins import SignIns
 from agent_api.throttle import LoginThrottle
-from knowledge.index import KnowledgeIndex
-from routing.departments import DepartmentTree
-from routing.triage import Triage
 from services.calendar import WorkingCalendars
+from services.search_indexes import SearchIndexes
 from services.ticket_intake import TicketIntake
-from storage.departments import list_departments
-from storage.knowledge import all_entries
-from storage.tickets import past_dispatches
 from storage.users import User
 from telephony.cti import CtiService
 
 if TYPE_CHECKING:
+    from services.ivr_versions import IvrAdmin
     from services.ticket_intake import TicketBacklog
-    from hotline.ivr_admin import IvrAdmin
     from telephony.prompt_audio import PromptAudioStore
-
-
-
-def _build_departments(session: Session) -> DepartmentTree:
-    return DepartmentTree(list_departments(session))
-
-
-def _build_triage(session: Session) -> Triage:
-    return Triage(_build_departments(session), past_dispatches(session))
-
-
-def _build_knowledge_index(session: Session) -> KnowledgeIndex:
-    return KnowledgeIndex(all_entries(session))
 
 
 @dataclass
@@ -53,9 +34,7 @@ class ApiContext:
     cti: CtiService | None = None  # call control; None when the API runs without Asterisk
     hub: Hub = field(default_factory=Hub)
     token_lifetime: timedelta = timedelta(hours=12)
-    triage: Lazy[Triage] = field(default_factory=lambda: Lazy(_build_triage))
-    departments: Lazy[DepartmentTree] = field(default_factory=lambda: Lazy(_build_departments))
-    knowledge: Lazy[KnowledgeIndex] = field(default_factory=lambda: Lazy(_build_knowledge_index))
+    indexes: SearchIndexes = field(default_factory=SearchIndexes)  # shared with speech drafting
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     sign_ins: SignIns = field(default_factory=SignIns)
     ticket_backlog: TicketBacklog | None = None  # keeps new tickets while the database is down; None: refuse them

@@ -137,7 +137,7 @@ def cmd_ivr_simulate(args: argparse.Namespace) -> int:
     from domain.tickets import SHANGHAI
     from ivr.engine import CallFacts, QueueStatus
     from ivr.simulate import World, describe, simulate
-    from hotline.ivr_admin import IvrAdminError
+    from services.ivr_versions import IvrAdminError
     from ivr.validation import InvalidFlow, load_flow
 
     settings = Settings()

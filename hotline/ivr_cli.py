@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from hotline.ivr_admin import IvrAdmin, IvrAdminError
+from services.ivr_versions import IvrAdmin, IvrAdminError
 from ivr.diff import flow_diff
 from ivr.validation import FlowError, InvalidFlow
 

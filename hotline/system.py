@@ -14,19 +14,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent_api.app import create_app
 from agent_api.context import ApiContext
 from agent_api.live_hub import Hub
-from services.calendar import WorkingCalendars
-from storage.calendar_seed import SEED_SOURCE
-from services.ticket_intake import TicketBacklog, TicketIntake
 from agi.server import FastAGIServer
 from domain.calls import CallRecord
 from hotline.call_session import build_call_session
 from hotline.flows import build_ivr_admin, prompt_audio_store
 from hotline.health import system_health, system_warnings
-from hotline.kept_place import follow_kept_places
-from hotline.ticket_metrics import CalendarCoverage, TicketDeadlines
-from hotline.cti_hooks import build_cti_hooks
 from hotline.settings import Settings
 from hotline.speech import Speech, build_speech, run_speech
+from hotline.ticket_metrics import CalendarCoverage, TicketDeadlines
+from services.calendar import WorkingCalendars
+from services.call_context import build_cti_hooks
+from services.kept_place import follow_kept_places
+from services.search_indexes import SearchIndexes
+from services.ticket_intake import TicketBacklog, TicketIntake
+from storage.calendar_seed import SEED_SOURCE
 from storage.call_records import save_call_record
 from storage.callbacks import create_callback_for_call
 from storage.database import make_engine, make_session_factory
@@ -81,15 +82,17 @@ def record_saver(sessions: sessionmaker[Session]):
 
 async def run_system(settings: Settings) -> None:
     """FastAGI server, AMI call recorder, call control, speech and the agent API in one process,
-    until cancelled."""
+    until cancelled. Each part is built once, after the parts it needs."""
     sessions = make_session_factory(make_engine(settings.database_url))
     calendars = WorkingCalendars(sessions)
     if entered := calendars.seed_known_years():
         log.info("working calendar: years %s entered from %s", entered, SEED_SOURCE)
     intake = TicketIntake(calendars)
+    indexes = SearchIndexes()
     start_http_server(settings.metrics_port, addr=settings.bind_host)  # Prometheus: /metrics
     REGISTRY.register(TicketDeadlines(sessions))
     REGISTRY.register(CalendarCoverage(calendars))
+
     ami = AmiClient(settings.bind_host, settings.ami_port, settings.ami_username, settings.ami_secret)
     recorder_events, cti_events, fork_events = ami.subscribe(), ami.subscribe(), ami.subscribe()
     callback_events = ami.subscribe()
@@ -98,19 +101,22 @@ async def run_system(settings: Settings) -> None:
     hub = Hub()
     backlog = TicketBacklog(DurableSpool(settings.spool_dir / "ticket-work"), sessions, intake)
     cti = CtiService(ami, cti_config(settings), build_cti_hooks(sessions, intake, backlog), hub.publish)
+    speech = build_speech(settings, sessions, ami, cti.board, hub.publish, indexes, intake)
+    cti.hooks.live_draft = speech.drafts.draft_of
+
     ivr = build_ivr_admin(settings, sessions)
     if (seeded := ivr.seed(settings.ivr_flow_file.read_text(encoding="utf-8"))) is not None:
         log.info("IVR flow version %d published from %s", seeded, settings.ivr_flow_file)
-    api_context = ApiContext(
-        sessions=sessions, health=lambda: health(), cti=cti, hub=hub, ivr=ivr, prompt_audio=prompt_audio_store(settings),
-        ticket_backlog=backlog, intake=intake, health_warnings=system_warnings(calendars),
-    )
-    speech = build_speech(settings, sessions, ami, cti, api_context)
-    cti.hooks.live_draft = speech.drafts.draft_of
     agi = build_agi_server(settings, sessions, calendars, cti, speech)
     agi_thread = threading.Thread(target=agi.serve_forever, name="fastagi", daemon=True)
     agi_thread.start()
-    health = system_health(sessions, ami.logged_in.is_set, agi_thread.is_alive, lambda: speech.service.asr_available)
+
+    api_context = ApiContext(
+        sessions=sessions,
+        health=system_health(sessions, ami.logged_in.is_set, agi_thread.is_alive, lambda: speech.service.asr_available),
+        health_warnings=system_warnings(calendars), cti=cti, hub=hub, indexes=indexes, ivr=ivr,
+        prompt_audio=prompt_audio_store(settings), ticket_backlog=backlog, intake=intake,
+    )
     tasks = [
         asyncio.create_task(recorder.run(recorder_events), name="call-recorder"),
         asyncio.create_task(cti.run(cti_events), name="cti"),

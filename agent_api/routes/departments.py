@@ -61,8 +61,7 @@ def put_departments(
     except InvalidDepartments as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.errors) from None
     count = replace_departments(session, tree)
-    ctx.triage.reset()
-    ctx.departments.reset()
+    ctx.indexes.departments_changed()
     return {"departments": count}
 
 
@@ -73,7 +72,7 @@ def post_triage(
     session: Session = Depends(db),
     ctx: ApiContext = Depends(context),
 ) -> TriageOut:
-    result = ctx.triage.get(session).triage(body.text)
+    result = ctx.indexes.triage.get(session).triage(body.text)
     return TriageOut(
         type=result.type,
         urgent=result.urgent,

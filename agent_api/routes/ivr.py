@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from agent_api.params import RowId, VersionField, VersionQuery
 from agent_api.context import ApiContext, context, require
-from hotline.ivr_admin import (
+from services.ivr_versions import (
     IvrAdmin,
     IvrAdminError,
     PublishFailed,

@@ -64,7 +64,7 @@ def search(
     session: Session = Depends(db),
     ctx: ApiContext = Depends(context),
 ) -> list[HitOut]:
-    hits = ctx.knowledge.get(session).search(q, date.today(), limit=limit)
+    hits = ctx.indexes.knowledge.get(session).search(q, date.today(), limit=limit)
     return [HitOut(entry=_out(get_entry(session, h.entry_id)), score=h.score, matched=list(h.matched)) for h in hits]
 
 
@@ -72,7 +72,7 @@ def search(
 def create(
     body: EntryIn, _: User = Depends(require(*EDITORS)), session: Session = Depends(db), ctx: ApiContext = Depends(context)
 ) -> EntryOut:
-    index = ctx.knowledge.get(session)  # built before the insert, so it does not contain the entry yet
+    index = ctx.indexes.knowledge.get(session)  # built before the insert, so it does not contain the entry yet
     (entry,) = add_entries(session, [_entry(body)])
     index.add(entry)
     return _out(entry)
@@ -92,7 +92,7 @@ def _replace(session: Session, ctx: ApiContext, entry: KnowledgeEntry) -> EntryO
     stored = update_entry(session, entry)
     if stored is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no knowledge entry {entry.id}")
-    index = ctx.knowledge.get(session)
+    index = ctx.indexes.knowledge.get(session)
     index.remove(stored.id)
     index.add(stored)
     return _out(stored)
@@ -128,7 +128,7 @@ def import_entries(
         entries = parse_json(body) if format == "json" else parse_csv(body)
     except ImportErrors as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.errors) from None
-    index = ctx.knowledge.get(session)  # built before the insert, so it does not contain the entries yet
+    index = ctx.indexes.knowledge.get(session)  # built before the insert, so it does not contain the entries yet
     stored = add_entries(session, entries)
     for entry in stored:
         index.add(entry)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from agent_api.app import create_app
 from agent_api.context import ApiContext
-from hotline.ivr_admin import IvrAdmin
+from services.ivr_versions import IvrAdmin
 from ivr.validation import FlowCatalogue, parse_flow_text
 from storage.users import create_user, store_token
 from telephony.prompt_audio import PromptAudioStore

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from agent_api.app import create_app
 from agent_api.context import ApiContext
-from hotline.ivr_admin import IvrAdmin
+from services.ivr_versions import IvrAdmin
 from ivr.validation import FlowCatalogue, parse_flow_text
 from telephony.prompts import PromptRenderError
 from tests.conftest import Installer

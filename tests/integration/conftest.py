@@ -30,8 +30,9 @@ from agent_api.context import ApiContext
 from agent_api.live_hub import Hub
 from agent_api.passwords import hash_password
 from services.calendar import WorkingCalendars
+from services.search_indexes import SearchIndexes
 from services.ticket_intake import TicketBacklog, TicketIntake
-from hotline.cti_hooks import build_cti_hooks
+from services.call_context import build_cti_hooks
 from hotline.speech import Speech
 from hotline.system import build_agi_server, cti_config
 from routing.departments import parse_departments
@@ -370,15 +371,18 @@ async def speech_rig(
         "asr_model_dir": KOREAN_MODEL, "asr_audio_dir": work / "audio", "spool_dir": work / "spool",
         "agi_port": agi_port, "ivr_flow_file": work / "flow.yaml", "voice_message_max_seconds": 30,
     })
-    api = ApiContext(sessions=sessions, health=lambda: {}, cti=hotline.cti, hub=hotline.hub)
-    rig = build_speech(settings, sessions, hotline.ami, hotline.cti, api)
+    calendars = WorkingCalendars(sessions)
+    rig = build_speech(
+        settings, sessions, hotline.ami, hotline.cti.board, hotline.hub.publish, SearchIndexes(),
+        TicketIntake(calendars),
+    )
     server = await rig.service.serve(settings.bind_host, settings.audiosocket_port)
     tasks = [asyncio.create_task(server.serve_forever()), asyncio.create_task(rig.service.run_catch_up())]
     if queued_callers:
         hotline.cti.hooks.live_draft = rig.drafts.draft_of
         tasks.append(asyncio.create_task(rig.fork.run(hotline.ami.subscribe())))
     assert await asyncio.to_thread(rig.start_pool) is not None, "the Vosk worker pool did not start; see the log"
-    agi = build_agi_server(settings, sessions, api.calendars, hotline.cti, rig)
+    agi = build_agi_server(settings, sessions, calendars, hotline.cti, rig)
     thread = threading.Thread(target=agi.serve_forever, daemon=True)
     thread.start()
     try:

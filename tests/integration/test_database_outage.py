@@ -26,7 +26,7 @@ from agent_api.context import ApiContext
 from agent_api.passwords import hash_password
 from services.calendar import WorkingCalendars
 from services.ticket_intake import TicketBacklog, TicketIntake
-from hotline.cti_hooks import build_cti_hooks
+from services.call_context import build_cti_hooks
 from hotline.health import database_answers
 from hotline.system import record_saver
 from storage.callbacks import list_callbacks

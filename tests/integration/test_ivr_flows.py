@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.tickets import SHANGHAI, AuditEntry, Channel, RequestType, Role, Ticket, TicketStatus
 from hotline.flows import build_ivr_admin
-from hotline.ivr_admin import IvrAdmin
-from hotline.kept_place import follow_kept_places
+from services.ivr_versions import IvrAdmin
+from services.kept_place import follow_kept_places
 from hotline.system import build_agi_server
 from ivr.engine import ticket_status_text
 from services.calendar import WorkingCalendars

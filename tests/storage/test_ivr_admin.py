@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from hotline.ivr_admin import (
+from services.ivr_versions import (
     MAX_SOURCE_BYTES,
     IvrAdmin,
     PublishFailed,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.ivr_admin import IvrAdmin
+from services.ivr_versions import IvrAdmin
 from hotline.ivr_cli import register
 from ivr.validation import FlowCatalogue, parse_flow_text
 from storage.database import make_engine, make_session_factory

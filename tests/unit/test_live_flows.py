@@ -9,7 +9,7 @@ import pytest
 
 from agi import metrics
 from agi.session import RunningFlow
-from hotline.flows import LiveFlows
+from agi.live_flows import LiveFlows
 from ivr.flow import Flow
 from ivr.validation import FlowCatalogue, InvalidFlow, load_flow, parse_flow_text
 from storage.ivr_versions import LiveFlow
