@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from agent_api.live_hub import Hub
 from agent_api.sign_ins import SignIns
 from agent_api.throttle import LoginThrottle
+from domain.errors import Refused, Unauthenticated
 from services.calendar import WorkingCalendars
 from services.search_indexes import SearchIndexes
 from services.ticket_intake import TicketIntake
@@ -71,11 +72,11 @@ def current_user(
     database transaction open while they wait for Asterisk. While the database is unreachable, a
     token it confirmed earlier is still honoured (see SignIns)."""
     if credentials is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first: Authorization: Bearer <token>")
+        raise Unauthenticated("sign in first: Authorization: Bearer <token>")
     with ctx.sessions() as session, session.begin():
         user = ctx.sign_ins.user(session, credentials.credentials, datetime.now(UTC))
     if user is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "token unknown or expired: sign in again")
+        raise Unauthenticated("token unknown or expired: sign in again", code="token_invalid")
     return user
 
 
@@ -84,9 +85,9 @@ def require(*roles: str) -> Callable[..., User]:
 
     def check(user: User = Depends(current_user)) -> User:
         if user.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role} may not do this; needs {' or '.join(roles)}")
+            raise Refused(f"role {user.role} may not do this; needs {' or '.join(roles)}", code="role_not_allowed")
         if user.role == "department" and not user.unit_code:  # it would be scoped to no unit: refuse, not show all
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "this department account has no unit: an admin must set one")
+            raise Refused("this department account has no unit: an admin must set one", code="department_without_unit")
         return user
 
     return check

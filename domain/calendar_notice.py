@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from domain.calendar import Holiday, Notice, Scope, is_weekend
+from domain.errors import Invalid
 from domain.plain_yaml import load_plain_yaml
 
 MAX_NOTICE_BYTES = 100_000
@@ -42,12 +43,16 @@ class NoticeError:
         return f"{self.where}: {self.problem}"
 
 
-class InvalidNotice(ValueError):
+class InvalidNotice(Invalid, ValueError):
     code = "calendar_notice_invalid"
 
     def __init__(self, errors: list[NoticeError]):
         self.errors = errors
-        super().__init__("invalid calendar notice:\n" + "\n".join(f"  - {e}" for e in errors))
+        super().__init__(f"the notice is invalid ({len(errors)} errors); nothing was stored:\n"
+                         + "\n".join(f"  - {e}" for e in errors))
+
+    def fields(self) -> dict[str, Any]:
+        return {"errors": [{"where": e.where, "problem": e.problem} for e in self.errors]}
 
 
 def _day(value: object) -> date:

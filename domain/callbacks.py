@@ -11,8 +11,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from domain.calls import CallRecord
+from domain.errors import Conflict, Invalid
 from domain.tickets import Actor, Role
 
 
@@ -88,11 +90,9 @@ class CallbackTask:
 # --- errors ---------------------------------------------------------------------------------
 
 
-class CallbackError(Exception):
-    pass
+class IllegalStep(Conflict):
+    code = "illegal_callback_step"
 
-
-class IllegalStep(CallbackError):
     def __init__(self, task: CallbackTask, action: CallbackAction, allowed: list[CallbackAction], why: str) -> None:
         self.status = task.status
         self.action = action
@@ -100,9 +100,12 @@ class IllegalStep(CallbackError):
         listed = ", ".join(self.allowed_actions) or "none"
         super().__init__(f"cannot {action} callback {task.id} ({why}); allowed for you: {listed}")
 
+    def fields(self) -> dict[str, Any]:
+        return {"allowed_actions": self.allowed_actions}
 
-class InvalidCallback(CallbackError):
-    pass
+
+class InvalidCallback(Invalid):
+    code = "invalid_callback"
 
 
 # --- creating tasks -------------------------------------------------------------------------

@@ -8,10 +8,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
-from typing import TypeVar
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
+
+from domain.errors import Conflict, Invalid, Refused
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T = TypeVar("T")
@@ -329,11 +331,9 @@ class AuditEntry:
 # --- errors ---------------------------------------------------------------------------------
 
 
-class TicketError(Exception):
-    pass
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
 
-
-class IllegalTransition(TicketError):
     def __init__(self, status: TicketStatus, action: Action, allowed: list[Action]) -> None:
         self.status = status
         self.action = action
@@ -341,21 +341,31 @@ class IllegalTransition(TicketError):
         listed = ", ".join(self.allowed_actions) or "none"
         super().__init__(f"cannot {action} a ticket in status {status}; allowed for this role: {listed}")
 
+    def fields(self) -> dict[str, Any]:
+        return {"allowed_actions": self.allowed_actions}
 
-class Forbidden(TicketError):
+
+class Forbidden(Refused):
+    code = "action_forbidden"
+
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
 
 
-class MissingReplyParts(TicketError):
+class MissingReplyParts(Invalid):
+    code = "reply_incomplete"
+
     def __init__(self, missing: list[str]) -> None:
         self.missing = missing
         super().__init__(f"reply is missing: {', '.join(missing)}")
 
+    def fields(self) -> dict[str, Any]:
+        return {"missing": self.missing}
 
-class InvalidCommand(TicketError):
-    pass
+
+class InvalidCommand(Invalid):
+    code = "invalid_command"
 
 
 # --- applying commands ----------------------------------------------------------------------

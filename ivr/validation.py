@@ -7,9 +7,12 @@ import unicodedata
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
+
+from domain.errors import Invalid
 
 from ivr.flow import (
     PROMPT_FIELDS, TERMINAL_NODES, AudioPrompt, CallbackOfferNode, CollectDigitsNode, ConditionNode, Flow, MenuNode,
@@ -29,10 +32,15 @@ class FlowError:
         return f"{self.where}: {self.problem}"
 
 
-class InvalidFlow(ValueError):
+class InvalidFlow(Invalid, ValueError):
+    code = "flow_invalid"
+
     def __init__(self, errors: list[FlowError]):
         self.errors = errors
         super().__init__("invalid IVR flow:\n" + "\n".join(f"  - {e}" for e in errors))
+
+    def fields(self) -> dict[str, Any]:
+        return {"errors": [{"where": e.where, "problem": e.problem} for e in self.errors]}
 
 
 @dataclass(frozen=True)

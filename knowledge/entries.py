@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
+
+from domain.errors import Invalid
 
 MAX_QUESTION_CHARS = 500
 MAX_ANSWER_CHARS = 5000
@@ -21,11 +24,16 @@ class KnowledgeEntry:
     retired: bool = False
 
 
-class InvalidEntry(ValueError):
+class InvalidEntry(Invalid, ValueError):
+    code = "knowledge_entry_invalid"
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+    def fields(self) -> dict[str, Any]:
+        return {"field": self.field}
 
 
 def is_active(entry: KnowledgeEntry, on: date) -> bool:

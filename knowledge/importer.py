@@ -12,6 +12,9 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
+
+from domain.errors import Invalid
 
 from knowledge.entries import KnowledgeEntry, entry_problems
 
@@ -20,10 +23,15 @@ REQUIRED = ("question", "answer")
 _KEYWORD_SEPARATORS = re.compile(r"[、,，;；]")
 
 
-class ImportErrors(ValueError):
+class ImportErrors(Invalid, ValueError):
+    code = "knowledge_import_invalid"
+
     def __init__(self, errors: list[str]) -> None:
         super().__init__(f"{len(errors)} problem(s): " + "; ".join(errors))
         self.errors = errors
+
+    def fields(self) -> dict[str, Any]:
+        return {"errors": self.errors}
 
 
 def parse_json(text: str) -> list[KnowledgeEntry]:

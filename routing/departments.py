@@ -7,6 +7,9 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from domain.errors import Invalid
 
 ROOT_LEVEL = 2  # the hotline centre itself is level 1
 LEAF_LEVEL = 3
@@ -26,10 +29,15 @@ class Department:
     phone: str | None = None  # the unit's phone for transfers and three-way calls (a SIP extension)
 
 
-class InvalidDepartments(ValueError):
+class InvalidDepartments(Invalid, ValueError):
+    code = "departments_invalid"
+
     def __init__(self, errors: list[str]):
         self.errors = errors
         super().__init__("invalid departments:\n" + "\n".join(f"  - {e}" for e in errors))
+
+    def fields(self) -> dict[str, Any]:
+        return {"errors": self.errors}
 
 
 class DepartmentTree:

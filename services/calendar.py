@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from domain.calendar import Notice, Scope, WorkingCalendar, YearState, missing_years
 from domain.calendar_notice import notice_document, parse_notice_text
 from domain.deadline_moves import DeadlineMove, MovesSummary, deadline_moves, summarise
+from domain.errors import ChangedMeanwhile
 from domain.sla import SlaPolicy
 from domain.tickets import SHANGHAI
 from storage.calendar import NoticeVersion, add_notice_version, calendar_revision, notice_history, notices_in_force
@@ -30,11 +31,7 @@ from storage.tickets import move_deadline, provisional_open_count, tickets_to_re
 SEED_ACTOR = "chinesecalendar"
 
 
-class CalendarError(Exception):
-    code = "calendar_error"
-
-
-class CalendarChangedMeanwhile(CalendarError):
+class CalendarChangedMeanwhile(ChangedMeanwhile):
     code = "calendar_changed_meanwhile"
 
 

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from domain.errors import Conflict, HotlineError, Invalid, NotFound, UpstreamFailed
+
 from ivr.diff import FlowDiff, flow_diff
 from ivr.validation import FlowError, InvalidFlow
 from storage.ivr_versions import (
@@ -28,24 +30,30 @@ MAX_SOURCE_BYTES = 200_000
 SYSTEM_ACTOR = "system"
 
 
-class IvrAdminError(Exception):
-    pass
+class IvrAdminError(HotlineError):
+    """Any refusal of the versions service."""
 
 
-class SourceRejected(IvrAdminError):
+class SourceRejected(IvrAdminError, Invalid):
     """Empty, or larger than MAX_SOURCE_BYTES."""
 
-
-class VersionNotFound(IvrAdminError):
-    pass
+    code = "flow_source_rejected"
 
 
-class VersionConflict(IvrAdminError):
+class VersionNotFound(IvrAdminError, NotFound):
+    code = "ivr_version_not_found"
+
+
+class VersionConflict(IvrAdminError, Conflict):
     """Not possible in the versions' present state (already live; nothing to roll back to)."""
 
+    code = "ivr_version_conflict"
 
-class PublishFailed(IvrAdminError):
+
+class PublishFailed(IvrAdminError, UpstreamFailed):
     """Installing the version's prompts failed; the live version is unchanged."""
+
+    code = "ivr_publish_failed"
 
 
 def _now() -> datetime:

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from domain.calls import CallRecord
 from domain.callbacks import CallbackAttempt, CallbackReason, CallbackStatus, CallbackTask, task_for_call
+from domain.errors import ChangedMeanwhile
 from storage.tables import CallbackTaskRow
 
 _attempts = TypeAdapter(tuple[CallbackAttempt, ...])
@@ -69,15 +70,23 @@ def load_callback(session: Session, callback_id: int) -> CallbackTask | None:
 def save_callback(session: Session, task: CallbackTask) -> CallbackTask:
     """Stores a changed task and returns it with its new version. A task changed since it was
     loaded (its version differs, or a concurrent transaction wins the flush) raises
-    StaleDataError and nothing is written."""
+    ChangedMeanwhile and nothing is written."""
     row = session.get(CallbackTaskRow, task.id) if task.id is not None else None
     if row is None:
         raise LookupError(f"no callback {task.id}")
     if row.version != task.version:
-        raise StaleDataError(f"callback {task.id} is at version {row.version}, not {task.version}")
+        raise ChangedMeanwhile(
+            f"callback {task.id} is at version {row.version}, not {task.version}: reload and retry",
+            "callback_changed_meanwhile",
+        )
     for name, value in _columns(task).items():
         setattr(row, name, value)
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError:
+        raise ChangedMeanwhile(
+            f"callback {task.id} changed meanwhile: reload and retry", "callback_changed_meanwhile"
+        ) from None
     return dataclasses.replace(task, version=row.version)
 
 

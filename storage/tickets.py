@@ -7,9 +7,12 @@ from datetime import date, datetime
 
 from pydantic import TypeAdapter
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from domain.deadline_moves import DEADLINE_MOVED, DeadlineMove
+from domain.errors import ChangedMeanwhile, Conflict
 from domain.kpis import TicketFacts
 from domain.sla import Deadlines
 from domain.tickets import SHANGHAI, TERMINAL_STATUSES, AuditEntry, Ticket, TicketStatus, ticket_number
@@ -60,14 +63,33 @@ def _audit(session: Session, entry: AuditEntry) -> None:
     )
 
 
+class ReceiptTaken(Conflict):
+    """A ticket is stored under this intake receipt already (a retry raced its first request)."""
+
+    code = "receipt_taken"
+
+
+def _flush(session: Session, number: str) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        raise ChangedMeanwhile(f"ticket {number} changed meanwhile: reload and retry", "ticket_changed_meanwhile") from None
+
+
 def insert_ticket(
     session: Session, ticket: Ticket, created: AuditEntry, deadlines: Deadlines, receipt: str | None = None
 ) -> None:
+    """Raises ReceiptTaken when `receipt` is another ticket's (the transaction is then spent)."""
     row = TicketRow(receipt=receipt)
     _project(row, ticket, deadlines)
     session.add(row)
     _audit(session, created)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        if receipt is None:  # numbers come from the day's sequence: the receipt is the only other unique key
+            raise
+        raise ReceiptTaken(f"receipt {receipt} is taken by a ticket stored meanwhile") from None
 
 
 def _row(session: Session, number: str) -> TicketRow | None:
@@ -110,7 +132,7 @@ def save_change(session: Session, ticket: Ticket, entry: AuditEntry, deadlines: 
     session.execute(delete(TicketUnitRow).where(TicketUnitRow.ticket_id == row.id))
     session.add_all(TicketUnitRow(ticket_id=row.id, unit_code=unit) for unit in sorted(units))
     _audit(session, entry)
-    session.flush()
+    _flush(session, ticket.number)
 
 
 def list_tickets(
@@ -229,4 +251,4 @@ def move_deadline(session: Session, move: DeadlineMove, by: str, role: str, at: 
                 from_status=row.status, to_status=row.status, note=move.audit_note(reason),
             )
         )
-    session.flush()
+    _flush(session, move.number)

@@ -15,6 +15,8 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
+from domain.errors import Invalid
+
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MIN_SECONDS = 0.3
 MAX_SECONDS = 120.0
@@ -24,8 +26,10 @@ RATE = 8000
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
-class PromptAudioError(ValueError):
+class PromptAudioError(Invalid, ValueError):
     """An upload or name we cannot accept; the message says what is wrong and what to do."""
+
+    code = "recording_invalid"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from domain.errors import UpstreamFailed
+
 from ivr.flow import AudioPrompt, Prompt
 
 VOICE = "cmn"
@@ -21,8 +23,8 @@ PROMPT_SUBDIR = "hotline"
 RENDER_TIMEOUT_SECONDS = 30
 
 
-class PromptRenderError(RuntimeError):
-    pass
+class PromptRenderError(UpstreamFailed):
+    code = "prompt_render_failed"
 
 
 def _run(cmd: list[str], what: str) -> None:

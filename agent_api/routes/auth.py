@@ -5,13 +5,15 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from agent_api.context import ApiContext, bearer, context, current_user, db
+from agent_api.errors import responses
 from agent_api.passwords import verify_password
+from domain.errors import TooMany, Unauthenticated
 from storage.users import SignIn, User, find_user, revoke_token, store_token
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -39,20 +41,17 @@ class Me(BaseModel):
 @router.post(
     "/login",
     summary="Exchange username and password for a bearer token",
-    responses={429: {"description": "too many failed sign-ins for this username; see Retry-After"}},
+    responses=responses(401, 429),
 )
 def login(body: Login, session: Session = Depends(db), ctx: ApiContext = Depends(context)) -> Token:
     wait = ctx.login_throttle.retry_after(body.username)
     if wait:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many failed sign-ins for {body.username}: try again in {wait:.0f} s",
-            headers={"Retry-After": str(int(wait) + 1)},
-        )
+        raise TooMany(f"too many failed sign-ins for {body.username}: try again in {wait:.0f} s", int(wait) + 1,
+                      code="sign_ins_throttled")
     user = find_user(session, body.username)
     if not verify_password(user.password_hash if user else None, body.password) or user is None:
         ctx.login_throttle.failed(body.username)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
+        raise Unauthenticated("wrong username or password", code="wrong_credentials")
     ctx.login_throttle.succeeded(body.username)
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)

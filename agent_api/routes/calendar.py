@@ -7,15 +7,15 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from agent_api.errors import NamedErrorsOut, responses
 from agent_api.context import ApiContext, context, require
 from domain.calendar import Scope, YearState
-from domain.calendar_notice import MAX_NOTICE_BYTES, InvalidNotice
+from domain.calendar_notice import MAX_NOTICE_BYTES
 from domain.deadline_moves import DeadlineMove
 from domain.tickets import SHANGHAI
-from services.calendar import CalendarChange, CalendarChangedMeanwhile, CalendarStatus, YearOverview
+from services.calendar import CalendarChange, CalendarStatus, YearOverview
 from storage.calendar import NoticeVersion
 from storage.users import User
 
@@ -106,21 +106,7 @@ class ChangeOut(BaseModel):
     moved_tickets: list[MovedTicketOut] = Field(description=f"at most {MOVES_LISTED}; `deadlines` counts them all")
 
 
-class NoticeErrorOut(BaseModel):
-    where: str
-    problem: str
-
-
-class InvalidNoticeOut(BaseModel):
-    detail: str
-    errors: list[NoticeErrorOut]
-
-
-REFUSALS = {
-    409: {"description": "another import of the year was stored meanwhile"},
-    422: {"model": InvalidNoticeOut, "description": "the notice is invalid: `errors` names each field at fault; "
-          "nothing was stored"},
-}
+REFUSALS = responses(409, 422, s422=NamedErrorsOut)  # 422: `errors` names each field at fault; nothing stored
 
 
 def _version(version: NoticeVersion | None) -> NoticeVersionOut | None:
@@ -161,14 +147,6 @@ def _change(change: CalendarChange) -> ChangeOut:
     )
 
 
-def _invalid(exc: InvalidNotice) -> JSONResponse:
-    body = InvalidNoticeOut(
-        detail=f"the notice is invalid ({len(exc.errors)} errors); nothing was stored",
-        errors=[NoticeErrorOut(where=e.where, problem=e.problem) for e in exc.errors],
-    )
-    return JSONResponse(body.model_dump(), status_code=422)
-
-
 @router.get("/years", summary="Years of the working calendar and their state (this year and next always listed)")
 def get_years(_: User = Depends(READERS), ctx: ApiContext = Depends(context)) -> list[YearOut]:
     return [_year(overview) for overview in ctx.calendars.years()]
@@ -201,24 +179,16 @@ def get_status(_: User = Depends(READERS), ctx: ApiContext = Depends(context)) -
 
 @router.post(
     "/preview", summary="What entering a notice would change: days, and open tickets' deadlines; nothing is stored",
-    response_model=ChangeOut, responses={422: REFUSALS[422]},
+    responses={422: REFUSALS[422]},
 )
-def preview(body: NoticeIn, _: User = Depends(ADMIN), ctx: ApiContext = Depends(context)) -> ChangeOut | JSONResponse:
-    try:
-        return _change(ctx.calendars.preview(body.source, body.file_name))
-    except InvalidNotice as exc:
-        return _invalid(exc)
+def preview(body: NoticeIn, _: User = Depends(ADMIN), ctx: ApiContext = Depends(context)) -> ChangeOut:
+    return _change(ctx.calendars.preview(body.source, body.file_name))
 
 
 @router.post(
-    "/notices", status_code=201, response_model=ChangeOut, responses=REFUSALS,
+    "/notices", status_code=201, responses=REFUSALS,
     summary="Enter a year's notice (national, or the city's closed days) as the year's next version, moving the "
     "deadlines it moves, in one transaction",
 )
-def enter_notice(body: NoticeIn, user: User = Depends(ADMIN), ctx: ApiContext = Depends(context)) -> ChangeOut | JSONResponse:
-    try:
-        return _change(ctx.calendars.enter(body.source, body.file_name, user.username, user.role))
-    except InvalidNotice as exc:
-        return _invalid(exc)
-    except CalendarChangedMeanwhile as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=409)
+def enter_notice(body: NoticeIn, user: User = Depends(ADMIN), ctx: ApiContext = Depends(context)) -> ChangeOut:
+    return _change(ctx.calendars.enter(body.source, body.file_name, user.username, user.role))

@@ -8,22 +8,19 @@ import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 from starlette.concurrency import run_in_threadpool
 
-from agent_api.params import RowId
 from agent_api.context import ApiContext, context, db, require
+from agent_api.errors import AllowedActionsOut, responses
+from agent_api.params import RowId
 from domain.callbacks import (
     CallbackPolicy,
     CallbackReason,
     CallbackStatus,
     CallbackTask,
-    IllegalStep,
-    InvalidCallback,
     Outcome,
     allowed_actions,
     cancel,
@@ -32,6 +29,7 @@ from domain.callbacks import (
     new_callback,
     record_attempt,
 )
+from domain.errors import Conflict, NotFound, Unavailable
 from domain.tickets import Actor, Role
 from storage.callbacks import create_callback, list_callbacks, load_callback, save_callback
 from storage.tickets import load_ticket
@@ -40,7 +38,7 @@ from storage.users import User
 router = APIRouter(prefix="/api/v1", tags=["callbacks"])
 CENTRE = require("agent", "supervisor")
 POLICY = CallbackPolicy()
-ILLEGAL = {409: {"description": "not allowed now (status, or claimed by someone else); lists the allowed actions"}}
+ILLEGAL = responses(404, 409, s409=AllowedActionsOut)  # not allowed now (status, or claimed by someone else)
 
 Step = Callable[[CallbackTask, Actor, datetime], CallbackTask]
 
@@ -82,29 +80,15 @@ def _view(task: CallbackTask, user: User, now: datetime) -> CallbackOut:
 
 def _found(task: CallbackTask | None, callback_id: int) -> CallbackTask:
     if task is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no callback {callback_id}")
+        raise NotFound(f"no callback {callback_id}", code="callback_not_found")
     return task
 
 
-def _illegal(exc: IllegalStep) -> JSONResponse:
-    return JSONResponse({"detail": str(exc), "allowed_actions": exc.allowed_actions}, status_code=status.HTTP_409_CONFLICT)
-
-
-def _change(session: Session, callback_id: int, user: User, step: Step) -> CallbackOut | JSONResponse:
+def _change(session: Session, callback_id: int, user: User, step: Step) -> CallbackOut:
     """One rule applied to the stored task and saved, in the request's transaction."""
     task = _found(load_callback(session, callback_id), callback_id)
     now = datetime.now(UTC)
-    try:
-        changed = step(task, _actor(user), now)
-    except IllegalStep as exc:
-        return _illegal(exc)
-    except InvalidCallback as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    try:
-        saved = save_callback(session, changed)
-    except StaleDataError:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"callback {callback_id} changed meanwhile: reload and retry") from None
-    return _view(saved, user, now)
+    return _view(save_callback(session, step(task, _actor(user), now)), user, now)
 
 
 @router.get("/callbacks", summary="The callback list: open ones first, soonest due first, then claimed, then finished")
@@ -126,19 +110,16 @@ def get_callback(callback_id: RowId, user: User = Depends(CENTRE), session: Sess
 
 @router.post(
     "/callbacks", status_code=201, response_model=CallbackOut, summary="Record a callback the caller asked for",
-    responses={409: {"description": "this call already has a requested callback"}},
+    responses=responses(404, 409),
 )
 def create_requested(body: CallbackIn, user: User = Depends(CENTRE), session: Session = Depends(db)) -> CallbackOut:
     if body.ticket_number and load_ticket(session, body.ticket_number) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {body.ticket_number}")
+        raise NotFound(f"no ticket {body.ticket_number}", code="ticket_not_found")
     now = datetime.now(UTC)
-    try:
-        task = new_callback(body.caller_number, CallbackReason.REQUESTED, now, **body.model_dump(exclude={"caller_number"}))
-    except InvalidCallback as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    task = new_callback(body.caller_number, CallbackReason.REQUESTED, now, **body.model_dump(exclude={"caller_number"}))
     created = create_callback(session, task)
     if created is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"call {body.call_uniqueid} already has a requested callback")
+        raise Conflict(f"call {body.call_uniqueid} already has a requested callback", code="callback_exists")
     return _view(created, user, now)
 
 
@@ -148,7 +129,7 @@ def create_requested(body: CallbackIn, user: User = Depends(CENTRE), session: Se
 )
 def claim_callback(
     callback_id: RowId, user: User = Depends(CENTRE), session: Session = Depends(db)
-) -> CallbackOut | JSONResponse:
+) -> CallbackOut:
     return _change(session, callback_id, user, lambda task, actor, now: claim(task, actor, now, POLICY))
 
 
@@ -158,7 +139,7 @@ def claim_callback(
 )
 def add_attempt(
     callback_id: RowId, body: AttemptIn, user: User = Depends(CENTRE), session: Session = Depends(db)
-) -> CallbackOut | JSONResponse:
+) -> CallbackOut:
     return _change(
         session, callback_id, user,
         lambda task, actor, now: record_attempt(task, actor, body.outcome, body.note, now, POLICY),
@@ -171,7 +152,7 @@ def add_attempt(
 )
 def cancel_callback(
     callback_id: RowId, body: CancelIn, user: User = Depends(require("supervisor")), session: Session = Depends(db)
-) -> CallbackOut | JSONResponse:
+) -> CallbackOut:
     return _change(session, callback_id, user, lambda task, actor, now: cancel(task, actor, body.reason, now, POLICY))
 
 
@@ -182,19 +163,16 @@ def _read_callback(ctx: ApiContext, callback_id: int) -> CallbackTask:
 
 @router.post(
     "/callbacks/{callback_id}/call", response_model=None,
-    responses={**ILLEGAL, 503: {"description": "call control unavailable"}},
+    responses=ILLEGAL,
     summary="Place the callback from the claimer's softphone; record the outcome with /attempts afterwards",
 )
 async def place_call(
     callback_id: RowId, user: User = Depends(CENTRE), ctx: ApiContext = Depends(context)
-) -> dict | JSONResponse:
+) -> dict:
     # The task is read in a transaction of its own, closed before we wait for Asterisk.
     task = await run_in_threadpool(_read_callback, ctx, callback_id)
-    try:
-        check_may_call(task, _actor(user), datetime.now(UTC), POLICY)
-    except IllegalStep as exc:
-        return _illegal(exc)
+    check_may_call(task, _actor(user), datetime.now(UTC), POLICY)
     if ctx.cti is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "call control unavailable")
+        raise Unavailable("call control is not running in this API process", code="call_control_unavailable")
     call = await ctx.cti.place_callback(user.username, task.caller_number, callback_id)
     return {"callback_id": callback_id, "caller_number": task.caller_number, "call": call}

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from agent_api.context import ApiContext, context, require
+from agent_api.errors import error_response, responses
+from domain.errors import Unavailable
 from storage.users import User
 from telephony.ami import AmiError, AmiUnavailable
 from telephony.cti import (
@@ -24,36 +26,37 @@ from telephony.cti import (
     WrongState,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["call control"])
+router = APIRouter(prefix="/api/v1", tags=["call control"], responses=responses(404, 409))
 AGENT = require("agent", "supervisor")
 SUPERVISION = require("supervisor", "admin")
 
-_STATUS = {
-    UnknownCall: status.HTTP_404_NOT_FOUND,
-    UnknownTarget: status.HTTP_404_NOT_FOUND,
-    NotYourCall: status.HTTP_403_FORBIDDEN,
-    WrongState: status.HTTP_409_CONFLICT,
-    InvalidRequest: status.HTTP_422_UNPROCESSABLE_CONTENT,
+_REFUSALS = {  # call-control refusal -> (status, code)
+    UnknownCall: (404, "call_not_found"),
+    UnknownTarget: (404, "target_not_found"),
+    NotYourCall: (403, "not_your_call"),
+    WrongState: (409, "call_state_conflict"),
+    InvalidRequest: (422, "invalid_call_request"),
 }
 
 
 def cti(ctx: ApiContext = Depends(context)) -> CtiService:
     if ctx.cti is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "call control is not running in this API process")
+        raise Unavailable("call control is not running in this API process", code="call_control_unavailable")
     return ctx.cti
 
 
-def install_error_handlers(app) -> None:
+def install_error_handlers(app: FastAPI) -> None:
     """Call-control refusals become clear 4xx replies; Asterisk being away becomes a 503."""
 
-    async def refused(_: Request, exc: CallControlError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=_STATUS.get(type(exc), status.HTTP_409_CONFLICT))
+    async def refused(_: Request, exc: Exception) -> JSONResponse:
+        status, code = _REFUSALS.get(type(exc), (409, "call_control_refused"))
+        return error_response(status, code, str(exc))
 
-    async def telephony(_: Request, exc: AmiError) -> JSONResponse:
+    async def telephony(_: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, AmiUnavailable):
-            return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+            return error_response(503, "asterisk_unreachable", str(exc), {"Retry-After": "5"})
         # the call changed under us (hung up, moved) between our check and Asterisk acting on it
-        return JSONResponse({"detail": f"Asterisk refused: {exc}"}, status_code=status.HTTP_409_CONFLICT)
+        return error_response(409, "asterisk_refused", f"Asterisk refused: {exc}")
 
     app.add_exception_handler(CallControlError, refused)
     app.add_exception_handler(AmiError, telephony)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, HTTPException, status
+from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from agent_api.errors import ListedErrorsOut, responses
 from agent_api.context import ApiContext, context, db, require
-from routing.departments import InvalidDepartments, parse_departments
+from routing.departments import parse_departments
 from storage.departments import list_departments, replace_departments
 from storage.users import User
 
@@ -49,6 +50,7 @@ def get_departments(_: User = Depends(require(*ANY_STAFF)), session: Session = D
 @router.put(
     "/departments",
     summary="Replace the department tree with a JSON list of {code, name, duties, parent?, keywords?, phone?}",
+    responses=responses(422, s422=ListedErrorsOut),
 )
 def put_departments(
     body: list[dict] = Body(examples=[[{"code": "zjj", "name": "市住建局", "duties": "房屋建设、物业管理", "keywords": ["物业"]}]]),
@@ -56,11 +58,7 @@ def put_departments(
     session: Session = Depends(db),
     ctx: ApiContext = Depends(context),
 ) -> dict[str, int]:
-    try:
-        tree = parse_departments(body)
-    except InvalidDepartments as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.errors) from None
-    count = replace_departments(session, tree)
+    count = replace_departments(session, parse_departments(body))
     ctx.indexes.departments_changed()
     return {"departments": count}
 

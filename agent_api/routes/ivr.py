@@ -4,45 +4,29 @@ a version's prompts are rendered and installed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from agent_api.params import RowId, VersionField, VersionQuery
 from agent_api.context import ApiContext, context, require
-from services.ivr_versions import (
-    IvrAdmin,
-    IvrAdminError,
-    PublishFailed,
-    SourceRejected,
-    VersionConflict,
-    VersionNotFound,
-)
+from agent_api.errors import NamedErrorsOut, responses
+from agent_api.params import RowId, VersionField, VersionQuery
+from domain.errors import NotFound, Unavailable
 from domain.tickets import SHANGHAI
 from ivr.engine import CallFacts, QueueStatus
 from ivr.simulate import World, simulate
-from ivr.validation import FlowError, InvalidFlow
+from ivr.validation import FlowError
+from services.ivr_versions import IvrAdmin
 from storage.ivr_versions import IvrVersion
 from storage.users import User
 
 router = APIRouter(prefix="/api/v1/admin/ivr", tags=["ivr"])
 ADMIN = require("admin")
-_STATUS: dict[type[IvrAdminError], int] = {
-    SourceRejected: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    VersionNotFound: status.HTTP_404_NOT_FOUND,
-    VersionConflict: status.HTTP_409_CONFLICT,
-    PublishFailed: status.HTTP_502_BAD_GATEWAY,
-}
-GOING_LIVE = {
-    404: {"description": "no such version"},
-    409: {"description": "already live, or not a version that may be rolled back to"},
-    422: {"description": "the flow is invalid: `errors` names each node and field at fault"},
-    502: {"description": "installing the prompts failed; the live version is unchanged"},
-}
+# 404 no such version; 409 already live, or not a version that may be rolled back to; 422 the flow is
+# invalid (`errors` names each node and field at fault); 502 installing the prompts failed, the live
+# version is unchanged.
+GOING_LIVE = responses(404, 409, 422, 502, s422=NamedErrorsOut)
 
 
 class VersionIn(BaseModel):
@@ -124,7 +108,7 @@ class SimulationOut(BaseModel):
 
 def ivr_admin(_: User = Depends(ADMIN), ctx: ApiContext = Depends(context)) -> IvrAdmin:
     if ctx.ivr is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "IVR flow versions are not available in this API")
+        raise Unavailable("IVR flow versions are not available in this API", code="ivr_versions_unavailable")
     return ctx.ivr
 
 
@@ -134,33 +118,6 @@ def _errors(errors: list[FlowError]) -> list[FlowErrorOut]:
 
 def _out(version: IvrVersion) -> VersionOut:
     return VersionOut(**{name: getattr(version, name) for name in VersionOut.model_fields})
-
-
-@contextmanager
-def _mapped() -> Iterator[None]:
-    """The service's errors as HTTP errors."""
-    try:
-        yield
-    except IvrAdminError as exc:
-        code = next(code for kind, code in _STATUS.items() if isinstance(exc, kind))
-        raise HTTPException(code, str(exc)) from None
-
-
-def _invalid(exc: InvalidFlow) -> JSONResponse:
-    return JSONResponse(
-        {"detail": "the flow is invalid: fix the errors listed and draft it again",
-         "errors": [e.model_dump() for e in _errors(exc.errors)]},
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-    )
-
-
-def _going_live(work: Callable[[], IvrVersion]) -> VersionOut | JSONResponse:
-    """Publish or rollback; an invalid flow is a 422 listing its errors."""
-    try:
-        with _mapped():
-            return _out(work())
-    except InvalidFlow as exc:
-        return _invalid(exc)
 
 
 @router.get("/versions", summary="Every flow version, newest first")
@@ -173,45 +130,42 @@ def get_versions(admin: IvrAdmin = Depends(ivr_admin)) -> list[VersionOut]:
     summary="Store a flow as a new draft version, valid or not, with what is wrong with it",
 )
 def post_version(body: VersionIn, user: User = Depends(ADMIN), admin: IvrAdmin = Depends(ivr_admin)) -> DraftOut:
-    with _mapped():
-        version, errors = admin.draft(body.source, user.username, body.note)
+    version, errors = admin.draft(body.source, user.username, body.note)
     return DraftOut(**_out(version).model_dump(), errors=_errors(errors))
 
 
 @router.get("/versions/{number}", summary="One version with its source and what is wrong with it now")
 def get_version(number: RowId, admin: IvrAdmin = Depends(ivr_admin)) -> VersionDetailOut:
-    with _mapped():
-        version = admin.version(number)
+    version = admin.version(number)
     errors = _errors(admin.check_version(number))
     return VersionDetailOut(**_out(version).model_dump(), errors=errors, source=version.source)
 
 
 @router.post(
-    "/versions/{number}/publish", response_model=VersionOut, responses=GOING_LIVE,
+    "/versions/{number}/publish", responses=GOING_LIVE,
     summary="Check the version, install its prompts and make it live",
 )
 def publish(
     number: RowId, user: User = Depends(ADMIN), admin: IvrAdmin = Depends(ivr_admin)
-) -> VersionOut | JSONResponse:
-    return _going_live(lambda: admin.publish(number, user.username))
+) -> VersionOut:
+    return _out(admin.publish(number, user.username))
 
 
 @router.post(
-    "/rollback", response_model=VersionOut, responses=GOING_LIVE,
+    "/rollback", responses=GOING_LIVE,
     summary="Make a version that was live before live again (checked and installed again)",
 )
 def rollback(
     body: RollbackIn | None = None, user: User = Depends(ADMIN), admin: IvrAdmin = Depends(ivr_admin)
-) -> VersionOut | JSONResponse:
-    return _going_live(lambda: admin.rollback(user.username, body.to if body else None))
+) -> VersionOut:
+    return _out(admin.rollback(user.username, body.to if body else None))
 
 
-@router.get("/diff", summary="What changed from one version to another: the text, nodes and prompts")
+@router.get("/diff", summary="What changed from one version to another: the text, nodes and prompts", responses=responses(404))
 def get_diff(
     from_version: VersionQuery, to_version: VersionQuery, admin: IvrAdmin = Depends(ivr_admin)
 ) -> DiffOut:
-    with _mapped():
-        diff = admin.diff(from_version, to_version)
+    diff = admin.diff(from_version, to_version)
     return DiffOut(
         from_version=from_version, to_version=to_version, unified=diff.unified, added=list(diff.added),
         removed=list(diff.removed), changed=list(diff.changed), prompts_changed=list(diff.prompts_changed),
@@ -223,27 +177,23 @@ def get_audit(limit: int = Query(default=100, ge=1, le=1000), admin: IvrAdmin = 
     return [EventOut(**e.__dict__) for e in admin.audit(limit)]
 
 
-@router.get("/live", summary="The live version", responses={404: {"description": "no version is live yet"}})
+@router.get("/live", summary="The live version", responses=responses(404))
 def get_live(admin: IvrAdmin = Depends(ivr_admin)) -> VersionDetailOut:
     version = admin.live()
     if version is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no version is live yet: publish one")
+        raise NotFound("no version is live yet: publish one", code="no_live_version")
     return VersionDetailOut(**_out(version).model_dump(), errors=_errors(admin.check_version(version.number)),
                             source=version.source)
 
 
 @router.post(
     "/versions/{number}/simulate", summary="Dry-run a version with given keys, time and caller: the path it takes",
-    response_model=SimulationOut, responses={404: GOING_LIVE[404], 422: GOING_LIVE[422]},
+    responses=responses(404, 422, s422=NamedErrorsOut),
 )
 def post_simulation(
     number: RowId, body: SimulateIn, admin: IvrAdmin = Depends(ivr_admin), ctx: ApiContext = Depends(context),
-) -> SimulationOut | JSONResponse:
-    try:
-        with _mapped():
-            flow = admin.flow(number)
-    except InvalidFlow as exc:
-        return _invalid(exc)
+) -> SimulationOut:
+    flow = admin.flow(number)
     when = body.time or datetime.now(SHANGHAI)
     facts = CallFacts(body.caller, body.barred, when if when.tzinfo else when.replace(tzinfo=SHANGHAI),
                       body.longest_wait_seconds)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
+from agent_api.errors import responses
+from domain.errors import TooLarge, Unavailable
 from agent_api.context import ApiContext, context, require
 from storage.users import User
 from telephony.prompt_audio import (
     MAX_UPLOAD_BYTES,
-    PromptAudioError,
     PromptAudioStore,
     StoredAudio,
     check_name,
@@ -36,9 +37,8 @@ def _out(stored: StoredAudio) -> AudioOut:
 
 def store(ctx: ApiContext = Depends(context)) -> PromptAudioStore:
     if ctx.prompt_audio is None:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, "prompt recordings are not configured in this API process (no store)"
-        )
+        raise Unavailable("prompt recordings are not configured in this API process (no store)",
+                          code="recordings_unavailable")
     return ctx.prompt_audio
 
 
@@ -46,12 +46,12 @@ async def _body(request: Request) -> bytes:
     """The request body, refused with 413 as soon as it is known to exceed the limit."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, TOO_LARGE)
+        raise TooLarge(TOO_LARGE)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_UPLOAD_BYTES:
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, TOO_LARGE)
+            raise TooLarge(TOO_LARGE)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -62,7 +62,7 @@ def _convert_and_save(audio: PromptAudioStore, name: str, data: bytes) -> Stored
 
 @router.put(
     "/{name}",
-    status_code=status.HTTP_201_CREATED,
+    status_code=201, responses=responses(413),
     summary="Upload a WAV recording (raw request body) for a prompt; it replaces any recording of that name",
     openapi_extra={
         "requestBody": {"required": True, "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}}
@@ -74,13 +74,9 @@ async def put_audio(
     _: User = Depends(require("admin")),
     audio: PromptAudioStore = Depends(store),
 ) -> AudioOut:
-    try:
-        check_name(name)
-        data = await _body(request)
-        stored = await asyncio.to_thread(_convert_and_save, audio, name, data)
-    except PromptAudioError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    return _out(stored)
+    check_name(name)
+    data = await _body(request)
+    return _out(await asyncio.to_thread(_convert_and_save, audio, name, data))
 
 
 @router.get("", summary="The uploaded prompt recordings, by name")

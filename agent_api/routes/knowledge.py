@@ -5,14 +5,16 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from agent_api.params import RowId
+from agent_api.errors import ListedErrorsOut, responses
 from agent_api.context import ApiContext, context, db, require
-from knowledge.entries import InvalidEntry, KnowledgeEntry, validate_entry
-from knowledge.importer import ImportErrors, parse_csv, parse_json
+from domain.errors import NotFound
+from knowledge.entries import KnowledgeEntry, validate_entry
+from knowledge.importer import parse_csv, parse_json
 from storage.knowledge import add_entries, get_entry, update_entry
 from storage.users import User
 
@@ -49,11 +51,12 @@ def _entry(body: EntryIn, entry_id: int | None = None, retired: bool = False) ->
         id=entry_id, question=body.question, answer=body.answer, keywords=tuple(body.keywords),
         department_code=body.department_code, valid_from=body.valid_from, valid_to=body.valid_to, retired=retired,
     )
-    try:
-        validate_entry(entry)
-    except InvalidEntry as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+    validate_entry(entry)
     return entry
+
+
+def _missing(entry_id: int | None) -> NotFound:
+    return NotFound(f"no knowledge entry {entry_id}", code="knowledge_entry_not_found")
 
 
 @router.get("/search", summary="Ranked entries for the keywords an agent types")
@@ -78,27 +81,27 @@ def create(
     return _out(entry)
 
 
-@router.get("/{entry_id}", summary="One entry")
+@router.get("/{entry_id}", summary="One entry", responses=responses(404))
 def read(
     entry_id: RowId, _: User = Depends(require("agent", "supervisor", "admin", "department")), session: Session = Depends(db)
 ) -> EntryOut:
     entry = get_entry(session, entry_id)
     if entry is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no knowledge entry {entry_id}")
+        raise _missing(entry_id)
     return _out(entry)
 
 
 def _replace(session: Session, ctx: ApiContext, entry: KnowledgeEntry) -> EntryOut:
     stored = update_entry(session, entry)
     if stored is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no knowledge entry {entry.id}")
+        raise _missing(entry.id)
     index = ctx.indexes.knowledge.get(session)
     index.remove(stored.id)
     index.add(stored)
     return _out(stored)
 
 
-@router.put("/{entry_id}", summary="Edit an entry")
+@router.put("/{entry_id}", summary="Edit an entry", responses=responses(404))
 def edit(
     entry_id: RowId, body: EntryIn, _: User = Depends(require(*EDITORS)),
     session: Session = Depends(db), ctx: ApiContext = Depends(context),
@@ -106,17 +109,20 @@ def edit(
     return _replace(session, ctx, _entry(body, entry_id))
 
 
-@router.post("/{entry_id}/retire", summary="Retire an entry: kept on record, no longer found")
+@router.post("/{entry_id}/retire", summary="Retire an entry: kept on record, no longer found", responses=responses(404))
 def retire(
     entry_id: RowId, _: User = Depends(require(*EDITORS)), session: Session = Depends(db), ctx: ApiContext = Depends(context)
 ) -> EntryOut:
     entry = get_entry(session, entry_id)
     if entry is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no knowledge entry {entry_id}")
+        raise _missing(entry_id)
     return _replace(session, ctx, dataclasses.replace(entry, retired=True))
 
 
-@router.post("/import", status_code=201, summary="Import entries from JSON (a list) or CSV text")
+@router.post(
+    "/import", status_code=201, summary="Import entries from JSON (a list) or CSV text",
+    responses=responses(422, s422=ListedErrorsOut),
+)
 def import_entries(
     body: str = Body(media_type="text/plain", examples=["question,answer,keywords,department,valid_from,valid_to\n..."]),
     format: str = Query(pattern="^(json|csv)$"),
@@ -124,10 +130,7 @@ def import_entries(
     session: Session = Depends(db),
     ctx: ApiContext = Depends(context),
 ) -> dict[str, int]:
-    try:
-        entries = parse_json(body) if format == "json" else parse_csv(body)
-    except ImportErrors as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.errors) from None
+    entries = parse_json(body) if format == "json" else parse_csv(body)
     index = ctx.indexes.knowledge.get(session)  # built before the insert, so it does not contain the entries yet
     stored = add_entries(session, entries)
     for entry in stored:

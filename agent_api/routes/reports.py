@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from agent_api.context import ApiContext, context, db, require
 from domain.drafts import draft_accuracy
+from domain.errors import Invalid
 from domain.kpis import call_kpis, daily_report, ticket_kpis
 from domain.sla import working_days_between
 from domain.tickets import SHANGHAI, RequestType
@@ -36,7 +37,7 @@ def kpis(
     ctx: ApiContext = Depends(context),
 ) -> dict:
     if end < start:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "end is before start")
+        raise Invalid("end is before start", code="invalid_range")
     since, until = _day_start(start), _day_start(end + timedelta(days=1))
     facts = ticket_facts(session, since, until, unit, str(request_type) if request_type else None)
     calendar = ctx.calendars.current(session)
@@ -72,6 +73,6 @@ def drafts(
     session: Session = Depends(db),
 ) -> dict:
     if end < start:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "end is before start")
+        raise Invalid("end is before start", code="invalid_range")
     changes = draft_outcomes(session, _day_start(start), _day_start(end + timedelta(days=1)))
     return {"start": start.isoformat(), "end": end.isoformat(), "drafts": len(changes), "kept": draft_accuracy(changes)}

@@ -9,25 +9,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
+from agent_api.errors import AllowedActionsOut, MissingPartsOut, responses
 from agent_api.context import ApiContext, context, db, require
+from domain.errors import NotFound
 from domain.privacy import caller_view
 from domain.sla import Deadlines, SlaState, UrgentState, sla_state, urgent_state
 from domain.tickets import (
     Action,
     Actor,
     Command,
-    Forbidden,
-    IllegalTransition,
-    InvalidCommand,
     OPEN_STATUSES,
-    MissingReplyParts,
     NotAcceptedReason,
     Reply,
     Role,
@@ -44,6 +40,7 @@ from routing.duplicates import duplicate_candidates, prior_request
 from storage.database import DATABASE_UNREACHABLE
 from storage.departments import list_departments
 from storage.tickets import (
+    ReceiptTaken,
     audit_trail,
     list_tickets,
     load_ticket,
@@ -134,7 +131,7 @@ def _visible(session: Session, found: tuple[Ticket, Deadlines | None] | None, nu
     """The ticket, if this user may see it: department users only their own unit's (404 otherwise,
     so other units' ticket numbers are not revealed)."""
     if found is None or (user.role == "department" and user.unit_code not in ticket_units(session, number)):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket {number}")
+        raise NotFound(f"no ticket {number}", code="ticket_not_found")
     return found
 
 
@@ -164,7 +161,7 @@ def create_ticket(
         with ctx.sessions() as session, session.begin():
             ticket = ctx.intake.record_ticket(session, receipt, user.username, Role(user.role), accepted_at, body)
             deadlines = ctx.intake.deadlines(session, ticket)
-    except IntegrityError:
+    except ReceiptTaken:
         with ctx.sessions() as session:  # the same key, recorded by a concurrent retry meanwhile
             recorded = ticket_under(session, receipt)
             if recorded is None:
@@ -196,7 +193,7 @@ def get_receipt(
     with ctx.sessions() as session:
         number = number_for_receipt(session, str(receipt))
     if number is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket recorded under receipt {receipt}")
+        raise NotFound(f"no ticket recorded under receipt {receipt}", code="receipt_not_found")
     return ReceiptOut(receipt=receipt, state="stored", number=number)
 
 
@@ -211,17 +208,30 @@ def get_tickets(
     return [_view(t, d, user) for t, d in list_tickets(session, str(status_) if status_ else None, unit, limit)]
 
 
-@router.get("/tickets/{number}", summary="One ticket")
+@router.get("/tickets/{number}", summary="One ticket", responses=responses(404))
 def get_ticket(number: str, user: User = Depends(require(*STAFF, "admin")), session: Session = Depends(db)) -> TicketOut:
     return _view(*_visible(session, load_ticket_with_deadlines(session, number), number, user), user)
 
 
-@router.get("/tickets/{number}/audit", summary="The ticket's append-only audit trail")
-def get_audit(number: str, user: User = Depends(require(*STAFF, "admin")), session: Session = Depends(db)) -> list[dict]:
+class AuditOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    at: datetime
+    actor: str
+    role: str
+    action: str = Field(description="an action of the ticket (accept, dispatch …), create, or deadline_moved")
+    from_: str | None = Field(alias="from", serialization_alias="from")
+    to: str
+    note: str | None
+
+
+@router.get("/tickets/{number}/audit", summary="The ticket's append-only audit trail", responses=responses(404))
+def get_audit(
+    number: str, user: User = Depends(require(*STAFF, "admin")), session: Session = Depends(db)
+) -> list[AuditOut]:
     _visible(session, load_ticket_with_deadlines(session, number), number, user)
     return [
-        {"at": r.at.isoformat(), "actor": r.actor, "role": r.role, "action": r.action,
-         "from": r.from_status, "to": r.to_status, "note": r.note}
+        AuditOut(at=r.at, actor=r.actor, role=r.role, action=r.action, from_=r.from_status, to=r.to_status, note=r.note)
         for r in audit_trail(session, number)
     ]
 
@@ -229,10 +239,7 @@ def get_audit(number: str, user: User = Depends(require(*STAFF, "admin")), sessi
 @router.post(
     "/tickets/{number}/actions",
     summary="Apply an action (accept, dispatch, sign, reply, visit, close, …)",
-    responses={
-        409: {"description": "the action is not allowed in this status; lists the allowed ones"},
-        422: {"description": "data the action needs is missing; a reply names its missing parts"},
-    },
+    responses=responses(403, 404, 409, 422, s409=AllowedActionsOut, s422=MissingPartsOut),
 )
 def act(
     number: str, body: CommandIn, user: User = Depends(require(*STAFF)), session: Session = Depends(db),
@@ -243,52 +250,69 @@ def act(
     if body.action in UNIT_ACTIONS:
         tree = DepartmentTree(list_departments(session))
         if body.unit_code and tree.get(body.unit_code) is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no department {body.unit_code}")
-    try:
-        changed, entry = apply(
-            ticket, body.command(), _actor(user), datetime.now(UTC), is_subunit=tree.is_subunit if tree else None
-        )
-    except IllegalTransition as exc:
-        return JSONResponse({"detail": str(exc), "allowed_actions": exc.allowed_actions}, status_code=409)
-    except Forbidden as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, exc.reason) from None
-    except MissingReplyParts as exc:
-        return JSONResponse({"detail": str(exc), "missing": exc.missing}, status_code=422)
-    except InvalidCommand as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
-    try:
-        deadlines = ctx.intake.save(session, changed, entry)
-    except StaleDataError:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"ticket {number} changed meanwhile: reload and retry") from None
+            raise NotFound(f"no department {body.unit_code}", code="department_not_found")
+    changed, entry = apply(
+        ticket, body.command(), _actor(user), datetime.now(UTC), is_subunit=tree.is_subunit if tree else None
+    )
+    deadlines = ctx.intake.save(session, changed, entry)
     if body.action is Action.DISPATCH:
         note_draft_outcome(session, changed, body.unit_code)
     return _view(changed, deadlines, user)
 
 
-@router.get("/tickets/{number}/duplicates", summary="Earlier or later tickets from the same caller or place, alike in content")
+class DuplicateOut(BaseModel):
+    number: str
+    similarity: float = Field(description="0-100")
+    reason: str
+    created_at: datetime
+
+
+@router.get(
+    "/tickets/{number}/duplicates", summary="Earlier or later tickets from the same caller or place, alike in content",
+    responses=responses(404),
+)
 def get_duplicates(
     number: str,
     within_days: int = Query(default=30, ge=1, le=365),
     user: User = Depends(require("agent", "supervisor")),
     session: Session = Depends(db),
-) -> list[dict]:
+) -> list[DuplicateOut]:
     ticket, _ = _visible(session, load_ticket_with_deadlines(session, number), number, user)
     window = timedelta(days=within_days)
     nearby = tickets_created_between(session, ticket.created_at - window, ticket.created_at + window)
     found = duplicate_candidates(prior_request(ticket), [prior_request(t) for t in nearby], within_days=within_days)
     return [
-        {"number": prior.number, "similarity": round(similarity, 1), "reason": reason, "created_at": prior.created_at.isoformat()}
+        DuplicateOut(number=prior.number, similarity=round(similarity, 1), reason=reason, created_at=prior.created_at)
         for prior, similarity, reason in found
     ]
 
 
-@router.get("/public/progress", tags=["public"], summary="Progress of a ticket, for the caller (no sign-in)")
+class ProgressReplyOut(BaseModel):
+    response: str
+    unit: str
+    handled_at: str | None
+    result: str
+
+
+class ProgressOut(BaseModel):
+    number: str
+    type: str
+    status: str
+    created: str
+    answer: str | None
+    replies: list[ProgressReplyOut]
+
+
+@router.get(
+    "/public/progress", tags=["public"], summary="Progress of a ticket, for the caller (no sign-in)",
+    responses=responses(404),
+)
 def progress(
     number: str = Query(pattern=r"^[0-9]{13}$", examples=["2026112100001"]),
     phone: str = Query(pattern=r"^\+?[0-9]{3,20}$", examples=["13800138000"]),
     session: Session = Depends(db),
-) -> dict:
+) -> ProgressOut:
     ticket = load_ticket(session, number)
     if ticket is None or ticket.caller_number != phone:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no ticket with this number for this phone number")
-    return public_progress(ticket)
+        raise NotFound("no ticket with this number for this phone number", code="ticket_not_found")
+    return ProgressOut.model_validate(public_progress(ticket))

@@ -138,10 +138,11 @@ def test_placing_the_call_needs_the_claim_and_call_control(api: TestClient, staf
     path = f"/api/v1/callbacks/{abandoned_id}/call"
     unclaimed = api.post(path, headers=staff["agent"])
     assert unclaimed.status_code == 409 and unclaimed.json()["allowed_actions"] == ["claim"]
+    assert unclaimed.json()["error"] == "illegal_callback_step"
     post(api, staff["agent"], f"/{abandoned_id}/claim")
     assert api.post(path, headers=staff["other"]).status_code == 409
     no_cti = api.post(path, headers=staff["agent"])
-    assert no_cti.status_code == 503 and no_cti.json()["detail"] == "call control unavailable"
+    assert no_cti.status_code == 503 and no_cti.json()["error"] == "call_control_unavailable"
     assert api.post("/api/v1/callbacks/999999/call", headers=staff["agent"]).status_code == 404
 
 

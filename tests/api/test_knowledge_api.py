@@ -58,6 +58,6 @@ def test_bad_input_is_a_clear_4xx(api: TestClient, login) -> None:
     bad_csv = "question,answer,keywords,department,valid_from,valid_to\n问,答,,x,2025/01/01,\n"
     reply = api.post("/api/v1/knowledge/import", params={"format": "csv"}, content=bad_csv.encode(),
                      headers={**supervisor, "Content-Type": "text/plain"})
-    assert reply.status_code == 422 and any("row 2" in e and "valid_from" in e for e in reply.json()["detail"])
+    assert reply.status_code == 422 and any("row 2" in e and "valid_from" in e for e in reply.json()["errors"])
     assert api.get("/api/v1/knowledge/999999", headers=agent).status_code == 404
     assert api.post("/api/v1/knowledge/999999/retire", headers=supervisor).status_code == 404

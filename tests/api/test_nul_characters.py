@@ -16,7 +16,7 @@ def test_nul_in_a_json_body_is_refused(api: TestClient, login: Callable[..., dic
     agent = login("agent")
     for field in ("content", "call_uniqueid", "caller_name"):
         reply = api.post("/api/v1/tickets", json=TICKET | {field: "有\x00人"}, headers=agent)
-        assert (reply.status_code, reply.json()) == (422, {"detail": DETAIL}), field
+        assert (reply.status_code, reply.json()) == (422, {"error": "nul_character", "detail": DETAIL}), field
     assert api.get("/api/v1/tickets", headers=agent).json() == []
 
 
@@ -24,7 +24,7 @@ def test_nul_in_a_path_or_query_is_refused(api: TestClient, login: Callable[...,
     agent = login("agent")
     for url in ("/api/v1/tickets/2026%00", "/api/v1/public/progress?number=2026120100001&phone=%00"):
         reply = api.get(url, headers=agent)
-        assert (reply.status_code, reply.json()) == (422, {"detail": DETAIL}), url
+        assert (reply.status_code, reply.json()) == (422, {"error": "nul_character", "detail": DETAIL}), url
 
 
 def test_text_that_only_spells_backslash_u0000_is_kept(api: TestClient, login: Callable[..., dict[str, str]]) -> None:

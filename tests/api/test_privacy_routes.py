@@ -209,7 +209,9 @@ def test_a_department_user_without_a_unit_sees_no_tickets(api: TestClient, staff
 
     listed = api.get("/api/v1/tickets", headers=login(DEPARTMENT, username="department-no-unit"))
 
-    assert (listed.status_code, listed.json()) == (403, {"detail": "this department account has no unit: an admin must set one"})
+    assert (listed.status_code, listed.json()) == (403, {
+        "error": "department_without_unit", "detail": "this department account has no unit: an admin must set one",
+    })
     assert number not in listed.text and NUMBER not in listed.text
 
 

@@ -140,13 +140,14 @@ def test_invalid_department_file_is_422_with_every_error(api: TestClient, staff)
     bad = [{"code": "a", "name": "A"}, {"code": "a", "name": "B", "duties": 3}]
     reply = api.put("/api/v1/departments", json=bad, headers=staff["admin"])
     assert reply.status_code == 422
-    assert reply.json()["detail"] == [
+    assert reply.json()["error"] == "departments_invalid"
+    assert reply.json()["errors"] == [
         "[0] (code 'a').duties: missing",
         "[1] (code 'a').duties: expected a string, got int",
     ]
     orphan = [{"code": "b", "name": "B", "duties": "x", "parent": "ghost"}]
     reply = api.put("/api/v1/departments", json=orphan, headers=staff["admin"])
-    assert reply.status_code == 422 and "ghost" in reply.json()["detail"][0]
+    assert reply.status_code == 422 and "ghost" in reply.json()["errors"][0]
     # the tree in force is unchanged
     assert {d["code"] for d in api.get("/api/v1/departments", headers=staff["agent"]).json()} == {"zjj", "zjj-wy", "cgj"}
 

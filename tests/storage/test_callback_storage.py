@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
+
+from domain.errors import ChangedMeanwhile
 
 from domain.callbacks import CallbackPolicy, CallbackReason, CallbackStatus, Outcome, claim, new_callback, record_attempt
 from domain.calls import CallRecord
@@ -64,7 +65,7 @@ def test_a_change_to_an_outdated_task_is_refused(session: Session) -> None:
     assert stored is not None
     save_callback(session, claim(stored, AGENT, NOW, POLICY))
     other = Actor("agent-2", Role.AGENT)
-    with pytest.raises(StaleDataError, match="version 2, not 1"):
+    with pytest.raises(ChangedMeanwhile, match="version 2, not 1"):
         save_callback(session, claim(stored, other, NOW, POLICY))  # based on the version before the claim
     assert load_callback(session, stored.id).claimed_by == "agent-1"
 
