@@ -86,7 +86,7 @@ class AmiClient:
     def connected(self) -> bool:
         return self.logged_in.is_set()
 
-    async def _send(self, action: Mapping[str, str], as_list: bool, timeout: float):
+    async def _send(self, action: Mapping[str, str], as_list: bool | None, timeout: float):
         if not self.logged_in.is_set():
             raise AmiUnavailable("Asterisk is not reachable over AMI: call control is unavailable until it is back")
         try:
@@ -101,8 +101,14 @@ class AmiClient:
         return reply
 
     async def action_list(self, action: Mapping[str, str], timeout: float = 10.0) -> list[Mapping[str, str]]:
-        """An action answered by a list of events (QueueStatus, ConfbridgeList …): its events."""
-        replies = await self._send(action, True, timeout)
+        """An action answered by a list of events (QueueStatus, ConfbridgeList …): its events.
+
+        Sent with as_list=None, not True: panoramisk then takes a list when the first reply says
+        `EventList: start`, and a lone `Response: Error` completes the action. With as_list=True an
+        error reply never completes it, and the caller waits out its whole timeout ("did not
+        answer within 10 s") — which is what a QueueStatus sent while Asterisk boots meets: AMI
+        accepts logins before app_queue is loaded and answers "Invalid/unknown command"."""
+        replies = await self._send(action, None, timeout)
         if not isinstance(replies, list):
             replies = [replies]
         if replies and replies[0].get("Response") == "Error":

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 PAUSE_REASONS = ("break", "meal", "training", "meeting", "after_call_work", "other")
 SUPERVISORS = "supervisors"
+RESYNC_RETRY = "HotlineResyncRetry"  # our own event: try the re-read of queue state again
+RESYNC_RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0)  # after the 1st, 2nd, 3rd, and every later failure
 
 Publish = Callable[[str, dict], None]  # audience ("user:<name>" or "supervisors"), message
 
@@ -118,6 +120,10 @@ class CtiService:
         self._day = ""
         self._answered_base = (0, 0)
         self._background = Background(log)
+        self._events: asyncio.Queue[Mapping[str, str]] | None = None  # run()'s, for resync retries
+        self._resync_due = False  # set at every (re)connect, cleared once QueueStatus was read
+        self._resync_failures = 0
+        self._resync_retry: asyncio.TimerHandle | None = None
 
     # --- the event loop ----------------------------------------------------------------------
 
@@ -125,6 +131,7 @@ class CtiService:
         """Consumes AMI events until cancelled. `events` must be subscribed before the AMI client
         connects: its HotlineAmiConnected event, at start and after every reconnect, is what
         makes the service re-read agent and queue state from Asterisk."""
+        self._events = events
         while True:
             event = await events.get()
             try:
@@ -135,11 +142,29 @@ class CtiService:
                 self._changed.notify_all()
 
     async def resync(self) -> None:
+        """Re-reads agent and queue state from Asterisk (QueueStatus) and tells every desktop.
+
+        Retried until it succeeds, for as long as AMI stays connected: right after a reconnect
+        Asterisk may still be booting (AMI takes logins before app_queue is loaded and answers
+        QueueStatus with "Invalid/unknown command"), and on a loaded machine it may not answer in
+        time. A failed re-read is never the end of it, or the mirror would stay empty or stale
+        until the next reconnect. The retry comes back through run()'s event queue, so other
+        events are handled while it waits. If AMI is down, the next HotlineAmiConnected re-reads."""
+        self._cancel_resync_retry()
         try:
             status = await self.ami.queue_status()
         except AmiError as exc:
-            log.warning("CTI: queue state not re-read: %s", exc)
+            self._resync_failures += 1
+            if self.ami.connected and self._events is not None:
+                delay = RESYNC_RETRY_SECONDS[min(self._resync_failures, len(RESYNC_RETRY_SECONDS)) - 1]
+                log.warning("CTI: queue state not re-read: %s; trying again in %.0f s", exc, delay)
+                self._resync_retry = asyncio.get_running_loop().call_later(
+                    delay, self._events.put_nowait, {"Event": RESYNC_RETRY}
+                )
+            else:
+                log.warning("CTI: queue state not re-read: %s; re-read when AMI is back", exc)
             return
+        self._resync_due, self._resync_failures = False, 0
         self.board.reset(status, time.time())
         log.info("CTI: state re-read from Asterisk: %d agents logged in, %d waiting",
                  len(self.board.agents), len(self.board.waiting()))
@@ -148,6 +173,11 @@ class CtiService:
             self.publish(f"user:{agent.user}", back)
             self._push_agent(agent.extension)
         self.publish(SUPERVISORS, back)
+
+    def _cancel_resync_retry(self) -> None:
+        if self._resync_retry is not None:
+            self._resync_retry.cancel()
+            self._resync_retry = None
 
     async def run_wallboard(self) -> None:
         """Pushes the wallboard to supervisors every few seconds."""
@@ -182,7 +212,12 @@ class CtiService:
     async def _handle(self, event: Mapping[str, str]) -> None:
         name = event.get("Event", "")
         if name == "HotlineAmiConnected":
+            self._resync_due, self._resync_failures = True, 0
             await self.resync()
+            return
+        if name == RESYNC_RETRY:
+            if self._resync_due:  # still due: no re-read after a later reconnect has succeeded
+                await self.resync()
             return
         if name == "HotlineAmiDisconnected":
             self.publish(SUPERVISORS, {"type": "telephony", "connected": False})
