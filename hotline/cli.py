@@ -121,15 +121,16 @@ def cmd_ivr_validate(args: argparse.Namespace) -> int:
     from ivr.validation import InvalidFlow, load_flow
 
     settings = Settings()
+    path = Path(args.file) if args.file else settings.ivr_flow_file
     try:
-        flow = load_flow(Path(args.file), _catalogue(settings))
+        flow = load_flow(path, _catalogue(settings))
     except InvalidFlow as exc:
         print(exc, file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 1
-    print(f"{args.file}: valid ({len(flow.nodes)} nodes, {len(flow.prompts)} prompts)")
+    print(f"{path}: valid ({len(flow.nodes)} nodes, {len(flow.prompts)} prompts)")
     return 0
 
 
@@ -289,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ivr = sub.add_parser("ivr", help="IVR flows").add_subparsers(dest="ivr_command", required=True)
     p = ivr.add_parser("validate", help="check a flow file's shape and meaning")
-    p.add_argument("file")
+    p.add_argument("file", nargs="?", help="flow file; the shipped flow (HOTLINE_IVR_FLOW_FILE) if left out")
     p.set_defaults(func=cmd_ivr_validate)
     p = ivr.add_parser(
         "simulate", help="dry-run a flow: the path a call takes with the keys, time and caller given",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from importlib.resources import files
 from pathlib import Path
 
 from pydantic import Field
@@ -12,8 +13,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from routing.emergency import DEFAULT_EMERGENCY_PHRASES
 
+# The directory holding the project's packages: a checkout's root (with pyproject.toml, scripts/,
+# .run/) when run from the repository, an environment's site-packages when installed from a wheel.
 REPO_ROOT = Path(__file__).resolve().parent.parent
-RUN_DIR = Path(os.environ.get("HOTLINE_RUN_DIR", REPO_ROOT / ".run"))
+IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file()
+
+
+def shipped_file(package: str, *parts: str) -> Path:
+    """A data file shipped inside one of the project's packages, wherever they are installed."""
+    return Path(str(files(package).joinpath(*parts)))
+
+
+# Runtime state (database, secrets, spools, recordings, the Asterisk chroot): HOTLINE_RUN_DIR, else
+# the checkout's .run/, else .run/ in the directory an installed `hotline` is run from.
+RUN_DIR = Path(os.environ.get("HOTLINE_RUN_DIR") or (REPO_ROOT if IN_CHECKOUT else Path.cwd()) / ".run")
 SECRETS_FILE = RUN_DIR / "secrets.env"
 
 AGENT_EXTENSIONS = tuple(str(n) for n in range(8001, 8021))
@@ -43,7 +56,7 @@ class Settings(BaseSettings):
     agi_header_timeout: float = 2.0
     ivr_budget_seconds: int = 45
     barred_list_max_age_seconds: float = 5.0
-    ivr_flow_file: Path = REPO_ROOT / "ivr" / "flows" / "default.yaml"  # shipped flow, the first version
+    ivr_flow_file: Path = shipped_file("ivr", "flows", "default.yaml")  # shipped flow, the first version
     prompt_audio_dir: Path = RUN_DIR / "prompt-audio"  # prompt recordings admins uploaded
     callback_hold_seconds: int = 3600  # how long a caller's kept place (callback offer) waits for an agent
 
@@ -76,7 +89,7 @@ class Settings(BaseSettings):
     asr_endpoint_seconds: float | None = None  # trailing silence that ends an utterance; None: the model's own
     asr_workers: int = 2  # processes, each with the model loaded once
     asr_audio_dir: Path = RUN_DIR / "audio"  # callers' audio, kept as the durable record
-    gazetteer_file: Path = REPO_ROOT / "routing" / "data" / "gazetteer.json"
+    gazetteer_file: Path = shipped_file("routing", "data", "gazetteer.json")  # 福州
     emergency_phrases: tuple[str, ...] = DEFAULT_EMERGENCY_PHRASES
     emergency_priority: int = 50  # queue priority of a waiting caller heard saying an emergency phrase
     voice_message_max_seconds: int = 60

@@ -3,12 +3,46 @@
 from __future__ import annotations
 
 import re
+from importlib.resources import files
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
-from hotline.settings import REPO_ROOT, Settings
-
-TEMPLATE_DIR = REPO_ROOT / "asterisk_conf"
+TEMPLATE_DIR = Path(str(files("asterisk_conf")))  # the templates, package data of asterisk_conf
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+
+class AsteriskSettings(Protocol):
+    """What rendering needs of the settings (hotline.settings.Settings has it all): telephony
+    sits below the composition root and does not import it."""
+
+    asterisk_instance: str
+    bind_host: str
+    sip_port: int
+    rtp_port_start: int
+    rtp_port_end: int
+    ami_port: int
+    ami_username: str
+    ami_secret: str
+    sip_secret: str
+    default_queue: str
+    ivr_budget_seconds: int
+    wrapup_seconds: int
+    carrier_uri: str
+
+    @property
+    def asterisk_conf_dir(self) -> str: ...
+    @property
+    def agi_url(self) -> str: ...
+    @property
+    def queue_agents(self) -> Sequence[str]: ...
+    @property
+    def department_extensions(self) -> Sequence[str]: ...
+    @property
+    def emergency_targets(self) -> Mapping[str, str]: ...
+    @property
+    def queues(self) -> Sequence[str]: ...
+    def sip_password(self, extension: str) -> str: ...
 
 
 def render_template(text: str, values: dict[str, str]) -> str:
@@ -23,7 +57,7 @@ def render_template(text: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(fill, text)
 
 
-def _phones(settings: Settings) -> str:
+def _phones(settings: AsteriskSettings) -> str:
     blocks = []
     for ext, context in [(e, "agents") for e in settings.queue_agents] + [
         (e, "departments") for e in settings.department_extensions
@@ -37,7 +71,7 @@ def _phones(settings: Settings) -> str:
     return "\n".join(blocks)
 
 
-def _emergency_trunks(settings: Settings) -> str:
+def _emergency_trunks(settings: AsteriskSettings) -> str:
     return "\n".join(
         f"[emergency-{number}](media)\ncontext = from-emergency\naors = emergency-{number}\n\n"
         f"[emergency-{number}]\ntype = aor\ncontact = {uri}\n"
@@ -45,7 +79,7 @@ def _emergency_trunks(settings: Settings) -> str:
     )
 
 
-def _transfer_targets(settings: Settings) -> str:
+def _transfer_targets(settings: AsteriskSettings) -> str:
     """Where the IVR may transfer a caller: 110/119/120 over their trunks, department phones.
     'm': the caller hears music while it rings; unanswered, back to the front of the queue."""
     dials = [(number, f"PJSIP/emergency-{number}") for number in settings.emergency_targets]
@@ -59,12 +93,12 @@ def _transfer_targets(settings: Settings) -> str:
     )
 
 
-def _queues(settings: Settings) -> str:
+def _queues(settings: AsteriskSettings) -> str:
     # No static members: agents join and leave over AMI when they log in and out.
     return "\n".join(f"[{queue}](hotline-queue)\n" for queue in settings.queues)
 
 
-def template_values(settings: Settings, module_dir: str) -> dict[str, str]:
+def template_values(settings: AsteriskSettings, module_dir: str) -> dict[str, str]:
     return {
         "instance": settings.asterisk_instance,
         "module_dir": module_dir,
@@ -95,7 +129,7 @@ def find_module_dir(root: Path) -> str:
     return "/" + str(found[0].relative_to(root))
 
 
-def render_config(settings: Settings, root: Path) -> Path:
+def render_config(settings: AsteriskSettings, root: Path) -> Path:
     """Writes every template into <root>/etc/asterisk-<instance>/ and returns that directory."""
     if not settings.ami_secret or not settings.sip_secret:
         raise RuntimeError("AMI and SIP secrets are not set: run `hotline init` first")

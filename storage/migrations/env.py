@@ -1,5 +1,7 @@
-"""Alembic environment. URL precedence: `-x url=...`, the config's sqlalchemy.url (set by
-storage.migrate), HOTLINE_DATABASE_URL, then the local SQLite file."""
+"""Alembic environment, for storage.migrate (the application, configured in code) and for
+developers' `alembic` command (the repository's alembic.ini). URL precedence: `-x url=...`, the
+config's sqlalchemy.url (set by storage.migrate), HOTLINE_DATABASE_URL, then the SQLite file in
+HOTLINE_RUN_DIR, else in ./.run (the checkout's, run from its root)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from alembic import context
 from storage.database import make_engine
 from storage.tables import Base
 
-DEFAULT_URL = "sqlite:///.run/hotline.db"
+DEFAULT_URL = f"sqlite:///{os.environ.get('HOTLINE_RUN_DIR') or '.run'}/hotline.db"
 
 config = context.config
 target_metadata = Base.metadata
