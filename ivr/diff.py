@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from domain.plain_yaml import load_plain_yaml
+
 
 @dataclass(frozen=True)
 class FlowDiff:
@@ -24,8 +26,9 @@ def _section(data: Any, key: str) -> dict[Any, Any] | None:
 
 
 def _load(source: str) -> Any:
+    """A source's data, read as flows are (no aliases: a few hundred bytes could expand to millions of nodes)."""
     try:
-        return yaml.safe_load(source)
+        return load_plain_yaml(source)
     except yaml.YAMLError:
         return None
 

@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from domain.errors import Invalid
+from domain.plain_yaml import MAX_DEPTH, NestedTooDeep, load_plain_yaml
 
 from ivr.flow import (
     PROMPT_FIELDS, TERMINAL_NODES, AudioPrompt, CallbackOfferNode, CollectDigitsNode, ConditionNode, Flow, MenuNode,
@@ -41,6 +42,12 @@ class InvalidFlow(Invalid, ValueError):
 
     def fields(self) -> dict[str, Any]:
         return {"errors": [{"where": e.where, "problem": e.problem} for e in self.errors]}
+
+
+class FlowTooDeep(InvalidFlow):
+    """Nested deeper than any flow is: refused as a draft too, like a source too large."""
+
+    code = "flow_too_deep"
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,11 @@ def _speakable(text: str) -> bool:
     return any(ch.isalnum() for ch in text) and next(controls, None) is None
 
 
+def _looks_like_an_option(text: str) -> bool:
+    """Text espeak-ng would read as an option on its command line (the renderer gives it on standard input)."""
+    return text.lstrip().startswith("-")
+
+
 def _prompt_errors(flow: Flow, audio: Collection[str]) -> Iterator[FlowError]:
     for name, prompt in flow.prompts.items():
         if isinstance(prompt, AudioPrompt):
@@ -96,6 +108,8 @@ def _prompt_errors(flow: Flow, audio: Collection[str]) -> Iterator[FlowError]:
                 )
         elif not _speakable(prompt):
             yield FlowError(f"prompts.{name}", "cannot be spoken: write words, without control characters")
+        elif _looks_like_an_option(prompt):
+            yield FlowError(f"prompts.{name}", "begins with '-': begin the prompt with a word")
 
 
 def _condition_errors(where: str, node: ConditionNode) -> Iterator[FlowError]:
@@ -263,9 +277,11 @@ def parse_flow(data: object, catalogue: FlowCatalogue) -> Flow:
 
 
 def parse_flow_text(text: str, catalogue: FlowCatalogue, where: str = "flow") -> Flow:
-    """A flow from its YAML source (what admins edit and versions store)."""
+    """A flow from its YAML source (what admins edit and versions store): plain data, no anchors or aliases."""
     try:
-        data = yaml.safe_load(text)
+        data = load_plain_yaml(text)
+    except NestedTooDeep:
+        raise FlowTooDeep([FlowError(where, f"nested more than {MAX_DEPTH} levels deep: flows need a few")]) from None
     except yaml.YAMLError as exc:
         raise InvalidFlow([FlowError(where, f"not valid YAML: {exc}")]) from None
     return parse_flow(data, catalogue)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from domain.errors import Conflict, HotlineError, Invalid, NotFound, UpstreamFailed
 
 from ivr.diff import FlowDiff, flow_diff
-from ivr.validation import FlowError, InvalidFlow
+from ivr.validation import FlowError, FlowTooDeep, InvalidFlow
 from storage.ivr_versions import (
     IvrEvent,
     IvrVersion,
@@ -35,7 +35,7 @@ class IvrAdminError(HotlineError):
 
 
 class SourceRejected(IvrAdminError, Invalid):
-    """Empty, or larger than MAX_SOURCE_BYTES."""
+    """Empty, larger than MAX_SOURCE_BYTES, or nested deeper than any flow."""
 
     code = "flow_source_rejected"
 
@@ -85,7 +85,13 @@ class IvrAdmin:
         size = len(source.encode("utf-8"))
         if size > MAX_SOURCE_BYTES:
             raise SourceRejected(f"the flow source has {size} bytes; at most {MAX_SOURCE_BYTES} are accepted")
-        errors = self._errors(source)
+        try:
+            self._check(source)
+            errors: list[FlowError] = []
+        except FlowTooDeep as exc:  # a limit on the source, like its size: not kept
+            raise SourceRejected(f"the flow source is {exc.errors[0].problem}") from None
+        except InvalidFlow as exc:
+            errors = list(exc.errors)
         with self._sessions() as session, session.begin():
             number = add_version(session, source, actor, note, self._clock())
             version = get_version(session, number)

@@ -27,9 +27,9 @@ class PromptRenderError(UpstreamFailed):
     code = "prompt_render_failed"
 
 
-def _run(cmd: list[str], what: str) -> None:
+def _run(cmd: list[str], what: str, stdin: str | None = None) -> None:
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=RENDER_TIMEOUT_SECONDS)
+        done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=RENDER_TIMEOUT_SECONDS)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise PromptRenderError(f"{cmd[0]} failed for {what}: {exc}") from None
     if done.returncode != 0:
@@ -39,7 +39,9 @@ def _run(cmd: list[str], what: str) -> None:
 def _render(text: str, target: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
-        _run(["espeak-ng", "-v", VOICE, "-s", str(WORDS_PER_MINUTE), "-w", str(raw), text], f"prompt {text!r}")
+        # On standard input, never on the command line: a prompt beginning with '-' would be read as an option.
+        _run(["espeak-ng", "-v", VOICE, "-s", str(WORDS_PER_MINUTE), "-w", str(raw), "--stdin"], f"prompt {text!r}",
+             stdin=text)
         _run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(target)],
              f"prompt {text!r}")
 
