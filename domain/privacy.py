@@ -18,6 +18,11 @@ def mask_number(number: str) -> str:
     return "*" * max(len(number) - 2, 0) + number[-2:]
 
 
+def number_seen_by(number: str, role: Role) -> str:
+    """A caller's number as `role` sees it: masked for admins, whole for the others."""
+    return mask_number(number) if role is Role.ADMIN else number
+
+
 @dataclass(frozen=True, slots=True)
 class CallerView:
     name: str | None
@@ -33,6 +38,6 @@ def caller_view(ticket: Ticket, role: Role) -> CallerView:
         return CallerView(CONFIDENTIAL_NAME, None, True)
     if role is Role.ADMIN:
         name = CONFIDENTIAL_NAME if ticket.confidential else ticket.caller_name
-        number = mask_number(ticket.caller_number) if ticket.caller_number else None
+        number = number_seen_by(ticket.caller_number, role) if ticket.caller_number else None
         return CallerView(name, number, ticket.confidential)
     return CallerView(ticket.caller_name, ticket.caller_number, ticket.confidential)

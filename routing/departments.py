@@ -14,7 +14,7 @@ from domain.errors import Invalid
 ROOT_LEVEL = 2  # the hotline centre itself is level 1
 LEAF_LEVEL = 3
 _FIELDS = ("code", "name", "duties", "parent", "keywords", "phone")
-_PHONE = re.compile(r"^[0-9]{3,20}$")
+_PHONE = re.compile(r"[0-9]{3,20}")  # fullmatch: `$` would allow a final newline
 MAX_LENGTHS = {"code": 32, "name": 128}  # what the database holds (storage/tables.py DepartmentRow)
 
 
@@ -94,7 +94,7 @@ def _entry_errors(index: int, entry: object) -> list[str]:
     if parent is not None and not (isinstance(parent, str) and parent.strip()):
         errors.append(f"{where}.parent: expected a department code or null, got {parent!r}")
     phone = entry.get("phone")
-    if phone is not None and not (isinstance(phone, str) and _PHONE.match(phone)):
+    if phone is not None and not (isinstance(phone, str) and _PHONE.fullmatch(phone)):
         errors.append(f"{where}.phone: expected 3 to 20 digits (the unit's phone extension), got {phone!r}")
     keywords = entry.get("keywords", [])
     if not isinstance(keywords, list):

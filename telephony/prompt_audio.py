@@ -23,7 +23,7 @@ MAX_SECONDS = 120.0
 SILENCE_DBFS = -45.0  # a peak below this is a blank or nearly blank recording
 SOX_TIMEOUT_SECONDS = 30
 RATE = 8000
-NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")  # fullmatch: `$` would allow a final newline
 
 
 class PromptAudioError(Invalid, ValueError):
@@ -120,7 +120,7 @@ def _seconds(wav: bytes) -> float:
 
 
 def check_name(name: str) -> str:
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise PromptAudioError(
             f"prompt name {name!r} is not allowed: use a lowercase letter, then up to 39 lowercase letters, digits "
             "or underscores (like welcome_2)"
@@ -163,4 +163,4 @@ class PromptAudioStore:
     def names(self) -> list[str]:
         if not self.directory.is_dir():
             return []
-        return sorted(p.stem for p in self.directory.glob("*.wav") if NAME.match(p.stem))
+        return sorted(p.stem for p in self.directory.glob("*.wav") if NAME.fullmatch(p.stem))
