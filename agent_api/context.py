@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from agent_api.live_hub import Hub
 from agent_api.sign_ins import SignIns
 from agent_api.throttle import LoginThrottle
+from domain.callback_numbers import CallbackNumbers
 from domain.errors import Refused, Unauthenticated
 from services.calendar import WorkingCalendars
 from services.search_indexes import SearchIndexes
@@ -41,6 +42,7 @@ class ApiContext:
     ticket_backlog: TicketBacklog | None = None  # keeps new tickets while the database is down; None: refuse them
     ivr: IvrAdmin | None = None  # IVR flow versions; None when the API runs without them
     prompt_audio: PromptAudioStore | None = None  # uploaded IVR prompt recordings
+    callback_numbers: CallbackNumbers = field(default_factory=CallbackNumbers)  # numbers callbacks may go to
     intake: TicketIntake = None  # type: ignore[assignment]  # by default, on a working calendar over `sessions`
 
     def __post_init__(self) -> None:

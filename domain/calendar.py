@@ -14,6 +14,9 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2200  # the years a calendar can hold notices for; dates outside are refused
+
+
 class Scope(StrEnum):
     NATIONAL = "national"  # the State Council's notice: holidays and make-up working days
     LOCAL = "local"  # the city's own closed days

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from domain.calendar import Holiday, Notice, Scope, is_weekend
+from domain.calendar import FIRST_YEAR, LAST_YEAR, Holiday, Notice, Scope, is_weekend
 from domain.errors import Invalid
 from domain.plain_yaml import load_plain_yaml
 
@@ -93,7 +93,7 @@ class _HolidayIn(BaseModel):
 class _NoticeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    year: int = Field(ge=2000, le=2200)
+    year: int = Field(ge=FIRST_YEAR, le=LAST_YEAR)
     scope: Scope = Scope.NATIONAL
     notice: str = Field(min_length=1, max_length=300)
     holidays: list[_HolidayIn] = Field(max_length=60)

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.callback_numbers import DOMESTIC
 from routing.emergency import DEFAULT_EMERGENCY_PHRASES
 
 # The directory holding the project's packages: a checkout's root (with pyproject.toml, scripts/,
@@ -59,6 +60,9 @@ class Settings(BaseSettings):
     ivr_flow_file: Path = shipped_file("ivr", "flows", "default.yaml")  # shipped flow, the first version
     prompt_audio_dir: Path = RUN_DIR / "prompt-audio"  # prompt recordings admins uploaded
     callback_hold_seconds: int = 3600  # how long a caller's kept place (callback offer) waits for an agent
+    # Numbers callbacks may be placed to (regular expressions, each matching a whole number): by default
+    # domestic mobile and fixed-line numbers, never emergency, service, premium-rate or international ones.
+    callback_numbers: tuple[str, ...] = DOMESTIC
 
     default_queue: str = "hotline-general"
     queues: tuple[str, ...] = ("hotline-general", "hotline-business", "hotline-leaders")

@@ -15,6 +15,7 @@ from agent_api.app import create_app
 from agent_api.context import ApiContext
 from agent_api.live_hub import Hub
 from agi.server import FastAGIServer
+from domain.callback_numbers import CallbackNumbers
 from domain.calls import CallRecord
 from hotline.call_session import build_call_session
 from hotline.flows import build_ivr_admin, prompt_audio_store
@@ -116,6 +117,7 @@ async def run_system(settings: Settings) -> None:
         health=system_health(sessions, ami.logged_in.is_set, agi_thread.is_alive, lambda: speech.service.asr_available),
         health_warnings=system_warnings(calendars), cti=cti, hub=hub, indexes=indexes, ivr=ivr,
         prompt_audio=prompt_audio_store(settings), ticket_backlog=backlog, intake=intake,
+        callback_numbers=CallbackNumbers(settings.callback_numbers),
     )
     tasks = [
         asyncio.create_task(recorder.run(recorder_events), name="call-recorder"),

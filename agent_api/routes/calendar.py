@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from agent_api.errors import NamedErrorsOut, responses
 from agent_api.context import ApiContext, context, require
-from domain.calendar import Scope, YearState
+from domain.calendar import FIRST_YEAR, LAST_YEAR, Scope, YearState
 from domain.calendar_notice import MAX_NOTICE_BYTES
 from domain.deadline_moves import DeadlineMove
 from domain.tickets import SHANGHAI
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1/admin/calendar", tags=["calendar"])
 ADMIN = require("admin")
 READERS = require("admin", "supervisor")
 MOVES_LISTED = 500  # a preview lists this many moved tickets; the summary counts them all
-Year = Annotated[int, Path(ge=2000, le=2200)]
+Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
 
 
 class NoticeIn(BaseModel):

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from agent_api.context import ApiContext, context, db, require
 from agent_api.errors import AllowedActionsOut, responses
-from agent_api.params import RowId
+from agent_api.params import BOUNDS, Moment, RowId
 from domain.callbacks import (
     CallbackPolicy,
     CallbackReason,
@@ -47,7 +47,7 @@ class CallbackIn(BaseModel):
     """A callback the caller asked for, recorded by hand."""
 
     caller_number: str = Field(pattern=r"^\+?[0-9]{3,20}$", examples=["13800138000"])
-    due_at: AwareDatetime | None = Field(default=None, description="when to call; default: now")
+    due_at: Moment | None = Field(default=None, description=f"when to call, {BOUNDS}; default: now")
     ticket_number: str | None = Field(default=None, pattern=r"^[0-9]{13}$", examples=["2026112100001"])
     call_uniqueid: str | None = Field(default=None, max_length=64, description="the call the request was made in")
     queue: str | None = Field(default=None, max_length=128)
@@ -112,7 +112,10 @@ def get_callback(callback_id: RowId, user: User = Depends(CENTRE), session: Sess
     "/callbacks", status_code=201, response_model=CallbackOut, summary="Record a callback the caller asked for",
     responses=responses(404, 409),
 )
-def create_requested(body: CallbackIn, user: User = Depends(CENTRE), session: Session = Depends(db)) -> CallbackOut:
+def create_requested(
+    body: CallbackIn, user: User = Depends(CENTRE), session: Session = Depends(db), ctx: ApiContext = Depends(context)
+) -> CallbackOut:
+    ctx.callback_numbers.check(body.caller_number)  # 422 callback_number_refused: 110, +44 …
     if body.ticket_number and load_ticket(session, body.ticket_number) is None:
         raise NotFound(f"no ticket {body.ticket_number}", code="ticket_not_found")
     now = datetime.now(UTC)
@@ -172,6 +175,7 @@ async def place_call(
     # The task is read in a transaction of its own, closed before we wait for Asterisk.
     task = await run_in_threadpool(_read_callback, ctx, callback_id)
     check_may_call(task, _actor(user), datetime.now(UTC), POLICY)
+    ctx.callback_numbers.check(task.caller_number)  # tasks from caller IDs too: never dial 110 or abroad
     if ctx.cti is None:
         raise Unavailable("call control is not running in this API process", code="call_control_unavailable")
     call = await ctx.cti.place_callback(user.username, task.caller_number, callback_id)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from agent_api.context import ApiContext, context, db, require
+from agent_api.params import day_query
 from domain.drafts import draft_accuracy
 from domain.errors import Invalid
 from domain.kpis import call_kpis, daily_report, ticket_kpis
@@ -28,8 +29,8 @@ def _day_start(day: date) -> datetime:
 
 @router.get("/kpis", summary="Ticket and call KPIs for [start, end] (Shanghai days), optionally one unit or type")
 def kpis(
-    start: date = Query(examples=["2026-11-01"]),
-    end: date = Query(examples=["2026-11-30"]),
+    start: date = day_query("2026-11-01"),
+    end: date = day_query("2026-11-30"),
     unit: str | None = Query(default=None, description="department code"),
     request_type: RequestType | None = Query(default=None, alias="type"),
     _: User = Depends(require("supervisor", "admin")),
@@ -54,7 +55,7 @@ def kpis(
 
 @router.get("/daily", summary="日报: volumes, top types and places, largest day-over-day rises")
 def daily(
-    day: date = Query(examples=["2026-11-21"]),
+    day: date = day_query("2026-11-21"),
     _: User = Depends(require("supervisor", "admin")),
     session: Session = Depends(db),
     ctx: ApiContext = Depends(context),
@@ -67,8 +68,8 @@ def daily(
 
 @router.get("/drafts", summary="How much of the speech drafts agents kept, per field, for [start, end] (Shanghai days)")
 def drafts(
-    start: date = Query(examples=["2026-11-01"]),
-    end: date = Query(examples=["2026-11-30"]),
+    start: date = day_query("2026-11-01"),
+    end: date = day_query("2026-11-30"),
     _: User = Depends(require("supervisor", "admin")),
     session: Session = Depends(db),
 ) -> dict:
