@@ -6,11 +6,22 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from agent_api import live
+from agent_api.body_limit import LimitBodies
 from agent_api.context import ApiContext
 from agent_api.errors import document_errors, install_error_handlers
 from agent_api.nul_guard import RefuseNul
 from agent_api.routes import (
-    auth, barred_callers, calendar, callbacks, calls, departments, ivr, ivr_audio, knowledge, reports, tickets,
+    auth,
+    barred_callers,
+    calendar,
+    callbacks,
+    calls,
+    departments,
+    ivr,
+    ivr_audio,
+    knowledge,
+    reports,
+    tickets,
 )
 
 DESCRIPTION = """hotline12345's API for agent desktops, supervisors, admins and department users.
@@ -28,13 +39,14 @@ def create_app(ctx: ApiContext) -> FastAPI:
     app = FastAPI(title="hotline12345 API", version="0.3.0", description=DESCRIPTION)
     app.state.context = ctx
     app.add_middleware(RefuseNul)
+    # Outermost, so that nothing reads a body past its limit (the last added wraps the others).
+    app.add_middleware(LimitBodies, default=ctx.max_body_bytes, larger={**ivr_audio.LARGE_BODIES, **knowledge.LARGE_BODIES})
     for module in (
         auth, barred_callers, departments, knowledge, tickets, callbacks, reports, calls, ivr, ivr_audio, calendar, live,
     ):
         app.include_router(module.router)
     install_error_handlers(app)
     document_errors(app)
-    calls.install_error_handlers(app)
 
     @app.get(
         "/api/v1/health", tags=["health"],

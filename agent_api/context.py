@@ -13,14 +13,15 @@ from sqlalchemy.orm import Session
 
 from agent_api.live_hub import Hub
 from agent_api.sign_ins import SignIns
-from agent_api.throttle import LoginThrottle
+from agent_api.throttle import MissThrottle, SignInThrottle
 from domain.callback_numbers import CallbackNumbers
 from domain.errors import Refused, Unauthenticated
 from services.calendar import WorkingCalendars
 from services.search_indexes import SearchIndexes
 from services.ticket_intake import TicketIntake
+from storage.database import reading
 from storage.users import User
-from telephony.cti import CtiService
+from telephony.cti import Cti
 
 if TYPE_CHECKING:
     from services.ivr_versions import IvrAdmin
@@ -33,11 +34,13 @@ class ApiContext:
     sessions: Callable[[], Session]
     health: Callable[[], dict[str, bool]]
     health_warnings: Callable[[], list[str]] = list  # what needs doing soon, though nothing has failed
-    cti: CtiService | None = None  # call control; None when the API runs without Asterisk
+    cti: Cti | None = None  # call control; None when the API runs without Asterisk
     hub: Hub = field(default_factory=Hub)
     token_lifetime: timedelta = timedelta(hours=12)
     indexes: SearchIndexes = field(default_factory=SearchIndexes)  # shared with speech drafting
-    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    sign_in_throttle: SignInThrottle = field(default_factory=SignInThrottle)
+    progress_throttle: MissThrottle = field(default_factory=MissThrottle)  # public progress lookups
+    max_body_bytes: int = 1024 * 1024  # request bodies; uploads and imports have their own, larger limits
     sign_ins: SignIns = field(default_factory=SignIns)
     ticket_backlog: TicketBacklog | None = None  # keeps new tickets while the database is down; None: refuse them
     ivr: IvrAdmin | None = None  # IVR flow versions; None when the API runs without them
@@ -58,10 +61,20 @@ def context(request: Request) -> ApiContext:
     return request.app.state.context
 
 
-def db(ctx: ApiContext = Depends(context)) -> Iterator[Session]:
-    """One transaction per request: committed if the route returns, rolled back if it raises."""
+def db(request: Request, ctx: ApiContext = Depends(context)) -> Iterator[Session]:
+    """One transaction per request: committed if the route returns, rolled back if it raises. GET
+    routes only read, in a transaction that takes no write lock."""
+    if request.method in ("GET", "HEAD"):
+        with reading(ctx.sessions) as session:
+            yield session
+        return
     with ctx.sessions() as session, session.begin():
         yield session
+
+
+def client_address(request: Request) -> str:
+    """Where the request comes from, as throttles count it."""
+    return request.client.host if request.client else ""
 
 
 bearer = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth/login")
@@ -75,7 +88,7 @@ def current_user(
     token it confirmed earlier is still honoured (see SignIns)."""
     if credentials is None:
         raise Unauthenticated("sign in first: Authorization: Bearer <token>")
-    with ctx.sessions() as session, session.begin():
+    with reading(ctx.sessions) as session:
         user = ctx.sign_ins.user(session, credentials.credentials, datetime.now(UTC))
     if user is None:
         raise Unauthenticated("token unknown or expired: sign in again", code="token_invalid")

@@ -6,6 +6,7 @@ kind; this module alone turns a kind into an HTTP status."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,7 +31,8 @@ from storage.database import DATABASE_UNREACHABLE
 
 log = logging.getLogger(__name__)
 
-STATUS_OF_KIND: tuple[tuple[type[HotlineError], int], ...] = (
+STATUS_OF_KIND: tuple[tuple[type[HotlineError], int], ...] = (  # the first kind an error is of
+    (Unavailable, 503),  # an unavailability is said as such, whatever else it is
     (NotFound, 404),
     (Conflict, 409),
     (Invalid, 422),
@@ -38,7 +40,6 @@ STATUS_OF_KIND: tuple[tuple[type[HotlineError], int], ...] = (
     (Unauthenticated, 401),
     (TooLarge, 413),
     (TooMany, 429),
-    (Unavailable, 503),
     (UpstreamFailed, 502),
 )
 CODE_OF_STATUS = {404: "not_found", 405: "method_not_allowed", 401: "sign_in_required", 403: "forbidden",
@@ -141,7 +142,7 @@ def status_of(error: HotlineError) -> int:
 
 
 def error_response(
-    status: int, code: str, detail: Any, headers: dict[str, str] | None = None, **fields: Any
+    status: int, code: str, detail: Any, headers: Mapping[str, str] | None = None, **fields: Any
 ) -> JSONResponse:
     return JSONResponse({"error": code, "detail": detail, **fields}, status_code=status, headers=headers)
 

@@ -14,9 +14,22 @@ from asterisk.agi import AGIException
 
 from agi import metrics
 from agi.channel import SocketAGI
+from domain.dialplan_names import Context, Var
 from ivr.engine import (
-    BookCallback, CallFacts, Collect, Decision, Play, QueueLookup, QueueStatus, RecentCalls, Say, Step, TicketLookup,
-    VoiceMessage, WorkingDayLookup, run_flow,
+    BookCallback,
+    CallFacts,
+    Collect,
+    Decision,
+    Play,
+    QueueLookup,
+    QueueStatus,
+    RecentCalls,
+    Say,
+    Step,
+    TicketLookup,
+    VoiceMessage,
+    WorkingDayLookup,
+    run_flow,
 )
 from ivr.flow import Flow
 
@@ -67,13 +80,12 @@ def decision_variables(decision: Decision, version: int) -> list[tuple[str, str]
     """Channel variables the dialplan acts on. HOTLINE_ACTION comes last: the dialplan treats a
     call whose AGI died before setting it as undecided and sends it to the default queue."""
     return [
-        ("HOTLINE_QUEUE", decision.queue),
-        ("HOTLINE_PRIORITY", str(decision.priority)),
-        ("HOTLINE_TARGET", decision.target),
-        ("HOTLINE_LANG", decision.language),
-        ("HOTLINE_IVR_PATH", ">".join(decision.path)),
-        ("HOTLINE_IVR_VERSION", str(version)),
-        ("HOTLINE_ACTION", decision.action),
+        (Var.QUEUE, decision.queue),
+        (Var.PRIORITY, str(decision.priority)),
+        (Var.TARGET, decision.target),
+        (Var.IVR_PATH, ">".join(decision.path)),
+        (Var.IVR_VERSION, str(version)),
+        (Var.ACTION, decision.action),
     ]
 
 
@@ -146,9 +158,9 @@ class CallSession:
                 return agi.get_data(running.sounds[step.prompt], step.timeout_seconds * 1000, step.max_digits) or ""
             case Say():
                 speak = services.speak
-                sound = speak and self._safely(uniqueid, "speaking a sentence", None, lambda: speak(step.text))
-                if sound:
-                    agi.stream_file(sound, "")
+                spoken = speak and self._safely(uniqueid, "speaking a sentence", None, lambda: speak(step.text))
+                if spoken:
+                    agi.stream_file(spoken, "")
                 return None
             case VoiceMessage():
                 return self._record_message(agi, running.sounds[step.prompt], uniqueid, caller)
@@ -182,11 +194,12 @@ class CallSession:
             return False
         limits = self._limits
         variables = "^".join((
-            f"CTI_CALLBACK_ID={task_id}", f"CTI_RING_SECONDS={limits.ring_seconds}", f"CB_NUMBER={step.number}",
-            f"CB_QUEUE={step.queue}", f"CB_PRIORITY={step.priority}", f"CB_CALL={uniqueid}",
+            f"{Var.CALLBACK_ID}={task_id}", f"{Var.RING_SECONDS}={limits.ring_seconds}",
+            f"{Var.CALLBACK_NUMBER}={step.number}", f"{Var.CALLBACK_QUEUE}={step.queue}",
+            f"{Var.CALLBACK_PRIORITY}={step.priority}", f"{Var.CALLBACK_CALL}={uniqueid}",
         ))
         agi.exec_command(
-            "Originate", "Local/s@hotline-callback-place/n", "exten", "cti-callback", step.number, "1",
+            "Originate", f"Local/s@{Context.CALLBACK_PLACE}/n", "exten", Context.CALLBACK, step.number, "1",
             str(limits.callback_hold_seconds), f"av({variables})",
         )
         status = agi.get_variable("ORIGINATE_STATUS")

@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+from domain.dialplan_names import UserEvent
 
 Event = Mapping[str, str]
 
@@ -66,7 +69,7 @@ class Agent:
             return Presence.WRAP_UP
         return Presence.AVAILABLE
 
-    def view(self, now: float, wrapup_seconds: float) -> dict:
+    def view(self, now: float, wrapup_seconds: float) -> dict[str, Any]:
         presence = self.presence(now, wrapup_seconds)
         wrapup_left = None
         if presence is Presence.WRAP_UP and self.last_call_at is not None:
@@ -150,7 +153,7 @@ class QueueBoard:
 
     def feed(self, event: Event, now: float) -> list[Change]:
         name = event.get("Event", "")
-        if name == "UserEvent" and event.get("UserEvent") == "HotlineRoute":
+        if name == "UserEvent" and event.get("UserEvent") == UserEvent.ROUTE:
             self._paths[event.get("Uniqueid", "")] = event.get("Path", "")
             return []
         handler = _HANDLERS.get(name)
@@ -267,7 +270,59 @@ class QueueBoard:
                 changes.append(Change("agent", agent.extension))
         return changes
 
+    # --- what call control does to a call ---------------------------------------------------
+    # Call control changes the mirror only through these, in the event loop, so the mirror has
+    # one writer; the agent API, the live drafts and the IVR's threads only read it.
+
+    def set_mode(self, call_id: str, mode: CallMode) -> None:
+        if (call := self.calls.get(call_id)) is not None:
+            call.mode = mode
+
+    def consult_ringing(self, call_id: str, channel: str) -> None:
+        """The party an agent consults is being dialled on `channel`."""
+        if (call := self.calls.get(call_id)) is not None:
+            call.consult_channel = channel
+
+    def back_with_caller(self, call_id: str) -> None:
+        """A consultation ended without a transfer: agent and caller talk again."""
+        if (call := self.calls.get(call_id)) is not None:
+            call.mode, call.consult_channel = CallMode.TALKING, None
+
+    def into_room(self, call_id: str, room: str) -> None:
+        if (call := self.calls.get(call_id)) is not None:
+            call.room, call.mode = room, CallMode.CONFERENCE
+
+    def out_of_room(self, call_id: str) -> None:
+        if (call := self.calls.get(call_id)) is not None:
+            call.room = None
+
+    def agent_leaves(self, call_id: str) -> None:
+        """The agent's leg of a call that goes on without them (transfer completed, room left)."""
+        call = self.calls.get(call_id)
+        if call is None:
+            return
+        agent = self.agents.get(call.agent_extension or "")
+        if agent is not None and agent.call_id == call_id:
+            agent.call_id = None
+        call.agent_extension = call.agent_channel = None
+
+    def handed_over(self, call_id: str) -> None:
+        """An attended transfer completed: the caller talks to the consulted party."""
+        self.agent_leaves(call_id)
+        self.set_mode(call_id, CallMode.TALKING)
+
     # --- views ------------------------------------------------------------------------------
+
+    def call_on_channel(self, channel: str) -> LiveCall | None:
+        return next((c for c in self.calls.values() if channel in (c.caller_channel, c.agent_channel)), None)
+
+    def call_in_room(self, room: str) -> LiveCall | None:
+        return next((c for c in self.calls.values() if c.room == room), None)
+
+    def longest_wait(self, now: float) -> float:
+        """The longest wait of a caller queued now, in seconds. Safe from other threads (the IVR's):
+        the calls are copied in one step before they are read."""
+        return max((now - c.joined_at for c in tuple(self.calls.values()) if c.mode is CallMode.QUEUED), default=0.0)
 
     def agent_for_user(self, user: str) -> Agent | None:
         return next((a for a in self.agents.values() if a.user == user), None)
@@ -275,8 +330,8 @@ class QueueBoard:
     def waiting(self) -> list[LiveCall]:
         return [c for c in self.calls.values() if c.mode in (CallMode.QUEUED, CallMode.RINGING)]
 
-    def wallboard(self, now: float) -> dict:
-        queues: dict[str, dict] = {}
+    def wallboard(self, now: float) -> dict[str, Any]:
+        queues: dict[str, dict[str, Any]] = {}
         for call in self.waiting():
             q = queues.setdefault(call.queue, {"waiting": 0, "longest_wait_seconds": 0.0})
             q["waiting"] += 1

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.dialplan_names import UserEvent
+
 Event = Mapping[str, str]
 
 
@@ -70,7 +72,7 @@ class CallTracker:
     def __init__(self) -> None:
         self._calls: dict[str, CallRecord] = {}
         self._handlers: dict[str, Callable[[CallRecord, Event, datetime], None]] = {
-            "UserEvent:HotlineRoute": self._route,
+            f"UserEvent:{UserEvent.ROUTE}": self._route,
             "QueueCallerJoin": self._queue_join,
             "AgentConnect": self._agent_connect,
             "AgentComplete": self._agent_complete,
@@ -87,7 +89,7 @@ class CallTracker:
         if name == "UserEvent":
             name = f"UserEvent:{event.get('UserEvent', '')}"
         uniqueid = event.get("Uniqueid") or event.get("TransfereeUniqueid", "")
-        if name == "UserEvent:HotlineCallStart":
+        if name == f"UserEvent:{UserEvent.CALL_START}":
             if uniqueid and uniqueid not in self._calls:
                 self._calls[uniqueid] = CallRecord(uniqueid, caller=_text(event, "Caller"), started_at=at)
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,10 +15,10 @@ from domain.transfers import Transfer, TransferKind
 from services.ticket_intake import TicketBacklog, TicketIntake
 from storage.barred_callers import is_barred
 from storage.call_records import answered_counts
-from storage.departments import department_phone
 from storage.database import DATABASE_UNREACHABLE
+from storage.departments import department_phone
 from storage.tickets import load_ticket, tickets_of_caller
-from telephony.cti import CtiHooks
+from telephony.cti_config import CtiHooks
 
 log = logging.getLogger(__name__)
 REPEAT_WINDOW = timedelta(days=30)  # a caller with a ticket this recent is a repeat caller
@@ -51,8 +52,12 @@ def handoff_of(transfer: Transfer) -> EmergencyHandoff:
     )
 
 
-def build_cti_hooks(sessions: sessionmaker[Session], intake: TicketIntake, backlog: TicketBacklog) -> CtiHooks:
-    """Hooks over `sessions`; a handoff finished while the database is unreachable waits in `backlog`."""
+def build_cti_hooks(
+    sessions: sessionmaker[Session], intake: TicketIntake, backlog: TicketBacklog,
+    live_draft: Callable[[str], dict[str, Any] | None] = lambda call_id: None,
+) -> CtiHooks:
+    """Hooks over `sessions`; a handoff finished while the database is unreachable waits in `backlog`.
+    `live_draft`: the speech draft of a call so far, for the screen-pop."""
 
     def read(work):
         with sessions() as session:
@@ -89,4 +94,5 @@ def build_cti_hooks(sessions: sessionmaker[Session], intake: TicketIntake, backl
         record_handoff=record,
         answered_today=lambda: read(lambda s: answered_counts(s, today_start(), ANSWERED_WITHIN_SECONDS)),
         ticket_exists=ticket_exists,
+        live_draft=live_draft,
     )

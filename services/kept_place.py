@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.callbacks import CallbackPolicy, kept_place_call_ended
+from domain.dialplan_names import UserEvent
 from storage.callbacks import load_callback, save_callback
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ async def follow_kept_places(
 ) -> None:
     while True:
         event = await events.get()
-        if event.get("Event") != "UserEvent" or event.get("UserEvent") != "HotlineCallbackEnded":
+        if event.get("Event") != "UserEvent" or event.get("UserEvent") != UserEvent.CALLBACK_ENDED:
             continue
         task_id = event.get("CallbackId", "")
         if not task_id.isdigit():

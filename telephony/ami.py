@@ -14,17 +14,24 @@ from collections.abc import Mapping
 
 from panoramisk import Manager
 
+from domain.errors import Conflict, Unavailable
+
 log = logging.getLogger(__name__)
 
 IGNORED_EVENTS = frozenset({"TestEvent", "VarSet", "Newexten", "RTCPSent", "RTCPReceived"})
 
 
-class AmiError(RuntimeError):
-    """An AMI action failed, or AMI is not reachable."""
+class AmiError(Conflict):
+    """An AMI action failed, or AMI is not reachable. Refused by Asterisk, it is a conflict: the
+    call changed under us (hung up, moved) between our check and Asterisk acting on it."""
+
+    code = "asterisk_refused"
 
 
-class AmiUnavailable(AmiError):
+class AmiUnavailable(AmiError, Unavailable):
     """AMI is not connected, or Asterisk did not answer in time."""
+
+    code = "asterisk_unreachable"
 
 
 class AmiClient:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
-from importlib.resources import files
 from collections.abc import Mapping, Sequence
+from importlib.resources import files
 from pathlib import Path
 from typing import Protocol
 
@@ -135,7 +136,16 @@ def render_config(settings: AsteriskSettings, root: Path) -> Path:
         raise RuntimeError("AMI and SIP secrets are not set: run `hotline init` first")
     values = template_values(settings, find_module_dir(root))
     target = root / settings.asterisk_conf_dir.lstrip("/")
-    target.mkdir(parents=True, exist_ok=True)
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target.chmod(0o700)
     for template in sorted(TEMPLATE_DIR.glob("*.conf")):
-        (target / template.name).write_text(render_template(template.read_text(), values))
+        _write_private(target / template.name, render_template(template.read_text(), values))
     return target
+
+
+def _write_private(path: Path, text: str) -> None:
+    """0600 whatever the umask: manager.conf holds the AMI secret, pjsip.conf every SIP password."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with open(fd, "w", encoding="utf-8") as out:
+        out.write(text)

@@ -6,11 +6,11 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from pydantic import TypeAdapter
 
 from domain.calls import CallRecord, CallTracker
-from storage.spool import DurableSpool
 from telephony import metrics
 
 log = logging.getLogger(__name__)
@@ -19,12 +19,20 @@ RETRY_SECONDS = 2.0
 _record_json = TypeAdapter(CallRecord)
 
 
+class Spool(Protocol):
+    """What the recorder needs of storage.spool.DurableSpool (telephony sits beside storage, not above it)."""
+
+    def put(self, key: str, item: dict[str, Any]) -> object: ...
+
+    def drain(self, save: Callable[[dict[str, Any]], None]) -> tuple[int, Exception | None]: ...
+
+
 class CallRecorder:
     """Feeds events to a CallTracker; each finished call goes to a durable spool first, then to the
     database. What the database refuses stays spooled and is retried, oldest first — also after a
     restart — so a database outage or a crash of this process loses no call record."""
 
-    def __init__(self, save: Callable[[CallRecord], None], spool: DurableSpool, tracker: CallTracker | None = None):
+    def __init__(self, save: Callable[[CallRecord], None], spool: Spool, tracker: CallTracker | None = None):
         self._save = save
         self._spool = spool
         self._tracker = tracker or CallTracker()

@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from domain.errors import UpstreamFailed
-
 from ivr.flow import AudioPrompt, Prompt
 
 VOICE = "cmn"
@@ -46,7 +45,7 @@ def _render(text: str, target: Path) -> None:
              f"prompt {text!r}")
 
 
-def _place(target: Path, write: Callable[[Path], None]) -> None:
+def _place(target: Path, write: Callable[[Path], object]) -> None:
     """Writes a content-named file once: to a private temporary name, then renamed into place."""
     if target.exists():
         return

@@ -178,5 +178,5 @@ async def place_call(
     ctx.callback_numbers.check(task.caller_number)  # tasks from caller IDs too: never dial 110 or abroad
     if ctx.cti is None:
         raise Unavailable("call control is not running in this API process", code="call_control_unavailable")
-    call = await ctx.cti.place_callback(user.username, task.caller_number, callback_id)
+    call = await ctx.cti.calls.place_callback(user.username, task.caller_number, callback_id)
     return {"callback_id": callback_id, "caller_number": task.caller_number, "call": call}

@@ -5,61 +5,26 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from agent_api.context import ApiContext, context, require
-from agent_api.errors import error_response, responses
+from agent_api.errors import responses
 from domain.errors import Unavailable
 from storage.users import User
-from telephony.ami import AmiError, AmiUnavailable
-from telephony.cti import (
-    PAUSE_REASONS,
-    CallControlError,
-    CtiService,
-    InvalidRequest,
-    NotYourCall,
-    Target,
-    UnknownCall,
-    UnknownTarget,
-    WrongState,
-)
+from telephony.agent_state import PAUSE_REASONS
+from telephony.cti import Cti
+from telephony.cti_config import Target
 
 router = APIRouter(prefix="/api/v1", tags=["call control"], responses=responses(404, 409))
 AGENT = require("agent", "supervisor")
 SUPERVISION = require("supervisor", "admin")
 
-_REFUSALS = {  # call-control refusal -> (status, code)
-    UnknownCall: (404, "call_not_found"),
-    UnknownTarget: (404, "target_not_found"),
-    NotYourCall: (403, "not_your_call"),
-    WrongState: (409, "call_state_conflict"),
-    InvalidRequest: (422, "invalid_call_request"),
-}
 
-
-def cti(ctx: ApiContext = Depends(context)) -> CtiService:
+def running_cti(ctx: ApiContext = Depends(context)) -> Cti:
     if ctx.cti is None:
         raise Unavailable("call control is not running in this API process", code="call_control_unavailable")
     return ctx.cti
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Call-control refusals become clear 4xx replies; Asterisk being away becomes a 503."""
-
-    async def refused(_: Request, exc: Exception) -> JSONResponse:
-        status, code = _REFUSALS.get(type(exc), (409, "call_control_refused"))
-        return error_response(status, code, str(exc))
-
-    async def telephony(_: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, AmiUnavailable):
-            return error_response(503, "asterisk_unreachable", str(exc), {"Retry-After": "5"})
-        # the call changed under us (hung up, moved) between our check and Asterisk acting on it
-        return error_response(409, "asterisk_refused", f"Asterisk refused: {exc}")
-
-    app.add_exception_handler(CallControlError, refused)
-    app.add_exception_handler(AmiError, telephony)
 
 
 class LoginIn(BaseModel):
@@ -97,86 +62,86 @@ class EmergencyIn(BaseModel):
 
 
 @router.get("/agent/state", summary="My agent state: extension, queues, presence, pause reason")
-async def get_state(user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
-    return service.agent_view(user.username)
+async def get_state(user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+    return cti.agents.view(user.username)
 
 
 @router.post("/agent/login", summary="Log in at a softphone: join the skills' queues (AMI QueueAdd)")
-async def login(body: LoginIn, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
-    return await service.login(user.username, body.extension, body.skills)
+async def login(body: LoginIn, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+    return await cti.agents.login(user.username, body.extension, body.skills)
 
 
 @router.post("/agent/pause", summary="Pause with a reason code (AMI QueuePause)")
-async def pause(body: PauseIn, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
-    return await service.pause(user.username, body.reason)
+async def pause(body: PauseIn, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+    return await cti.agents.pause(user.username, body.reason)
 
 
 @router.post("/agent/unpause", summary="Take calls again")
-async def unpause(user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
-    return await service.unpause(user.username)
+async def unpause(user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+    return await cti.agents.unpause(user.username)
 
 
 @router.post("/agent/logout", summary="Leave every queue (AMI QueueRemove)")
-async def logout(user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
-    return await service.logout(user.username)
+async def logout(user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+    return await cti.agents.logout(user.username)
 
 
 @router.get("/agents", summary="Every logged-in agent's state, for supervisors")
-async def list_agents(_: User = Depends(SUPERVISION), service: CtiService = Depends(cti)) -> list[dict]:
-    return service.agents_view()
+async def list_agents(_: User = Depends(SUPERVISION), cti: Cti = Depends(running_cti)) -> list[dict]:
+    return cti.agents.all_views()
 
 
 @router.get("/wallboard", summary="Waiting calls, longest wait, agents by state, answered within 15 s today")
-async def wallboard(_: User = Depends(SUPERVISION), service: CtiService = Depends(cti)) -> dict:
-    return await service.wallboard()
+async def wallboard(_: User = Depends(SUPERVISION), cti: Cti = Depends(running_cti)) -> dict:
+    return await cti.wallboard.figures()
 
 
 @router.post("/calls/{call_id}/hangup", summary="End the call")
-async def hangup(call_id: str, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
-    await service.hangup(user.username, call_id)
+async def hangup(call_id: str, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+    await cti.calls.hangup(user.username, call_id)
     return {"call_id": call_id, "state": "hanging_up"}
 
 
 @router.post("/calls/{call_id}/hold", summary="Hold: the caller hears music")
-async def hold(call_id: str, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
-    return await service.hold(user.username, call_id)
+async def hold(call_id: str, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+    return await cti.calls.hold(user.username, call_id)
 
 
 @router.post("/calls/{call_id}/unhold", summary="Back to the caller")
-async def unhold(call_id: str, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
-    return await service.unhold(user.username, call_id)
+async def unhold(call_id: str, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+    return await cti.calls.unhold(user.username, call_id)
 
 
 @router.post("/calls/{call_id}/transfer", summary="Blind transfer to a department, another agent or a queue")
-async def transfer(call_id: str, body: TargetIn, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
-    return await service.blind_transfer(user.username, call_id, body.target())
+async def transfer(call_id: str, body: TargetIn, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+    return await cti.calls.blind_transfer(user.username, call_id, body.target())
 
 
 @router.post("/calls/{call_id}/consult", summary="Attended transfer: consult the target while the caller holds")
-async def consult(call_id: str, body: PhoneTargetIn, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
-    return await service.consult(user.username, call_id, body.target())
+async def consult(call_id: str, body: PhoneTargetIn, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+    return await cti.calls.consult(user.username, call_id, body.target())
 
 
 @router.post("/calls/{call_id}/consult/complete", summary="Hand the caller to the consulted target")
-async def complete_consult(call_id: str, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
-    return await service.complete_consult(user.username, call_id)
+async def complete_consult(call_id: str, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+    return await cti.calls.complete_consult(user.username, call_id)
 
 
 @router.post("/calls/{call_id}/consult/cancel", summary="End the consultation and return to the caller")
-async def cancel_consult(call_id: str, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
-    return await service.cancel_consult(user.username, call_id)
+async def cancel_consult(call_id: str, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+    return await cti.calls.cancel_consult(user.username, call_id)
 
 
 @router.post("/calls/{call_id}/conference", summary="Three-way call (三方通话) with a department or agent")
-async def conference(call_id: str, body: PhoneTargetIn, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
-    return await service.conference(user.username, call_id, body.target())
+async def conference(call_id: str, body: PhoneTargetIn, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+    return await cti.calls.conference(user.username, call_id, body.target())
 
 
 @router.post("/calls/{call_id}/conference/leave", summary="Leave the three-way call; the others keep talking")
-async def leave_conference(call_id: str, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
-    return await service.leave_conference(user.username, call_id)
+async def leave_conference(call_id: str, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+    return await cti.calls.leave_conference(user.username, call_id)
 
 
 @router.post("/calls/{call_id}/emergency", summary="Hand the caller to 110/119/120 (one key)")
-async def emergency(call_id: str, body: EmergencyIn, user: User = Depends(AGENT), service: CtiService = Depends(cti)) -> dict:
-    return await service.emergency(user.username, call_id, body.number, body.direct, body.ticket_number)
+async def emergency(call_id: str, body: EmergencyIn, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+    return await cti.calls.emergency(user.username, call_id, body.number, body.direct, body.ticket_number)

@@ -11,6 +11,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
@@ -18,11 +19,13 @@ from sqlalchemy.orm import Session
 from agent_api.app import create_app
 from agent_api.context import ApiContext
 from agent_api.live_hub import Hub
+from domain.agents import QueueBoard
 from domain.calls import CallRecord
 from domain.tickets import SHANGHAI
 from storage.call_records import save_call_record
 from storage.users import create_user, store_token
-from telephony.cti import CtiConfig, CtiHooks, CtiService
+from telephony.cti import build_cti
+from telephony.cti_config import CtiConfig, CtiHooks
 
 AGENT, SUPERVISOR, ADMIN, DEPARTMENT = "agent", "supervisor", "admin", "department"
 ROLES = (AGENT, SUPERVISOR, ADMIN, DEPARTMENT)
@@ -120,7 +123,9 @@ def token_of(connection: Connection) -> Callable[[str], dict[str, str]]:
 
 
 def test_every_route_admits_exactly_its_roles(api: TestClient, token_of: Callable[[str], dict[str, str]]) -> None:
-    operations = {(method.upper(), path) for path, methods in api.app.openapi()["paths"].items() for method in methods}
+    app = api.app
+    assert isinstance(app, FastAPI)
+    operations = {(method.upper(), path) for path, methods in app.openapi()["paths"].items() for method in methods}
     assert operations - PUBLIC == set(ROUTE_ROLES), "routes added or removed: give each its roles in ROUTE_ROLES"
     for (method, path), allowed in sorted(ROUTE_ROLES.items()):
         for role in ROLES:
@@ -240,7 +245,7 @@ def test_reports_carry_no_caller_numbers(api: TestClient, staff, login, connecti
 
 
 class _Ami:
-    """What CtiService reads of the AMI client when no action is sent."""
+    """What call control reads of the AMI client when no action is sent."""
 
     connected = True
 
@@ -255,7 +260,7 @@ def test_a_screen_pop_with_the_callers_number_reaches_only_the_offered_agent(
     config = CtiConfig(frozenset({"8001", "8002"}), {"general": "hotline-general"}, frozenset({"hotline-general"}),
                        frozenset({"110"}), {"general": 0})
     hooks = CtiHooks(department_phone=lambda code: None)
-    cti = CtiService(_Ami(), config, hooks, hub.publish)  # type: ignore[arg-type]
+    cti = build_cti(_Ami(), QueueBoard(config.wrapup_seconds), config, hooks, hub.publish)  # type: ignore[arg-type]
     api = TestClient(create_app(ApiContext(sessions=sessions, health=dict, cti=cti, hub=hub)))
     tokens = {
         user: login(role, username=user)["Authorization"].removeprefix("Bearer ")
@@ -278,11 +283,13 @@ def test_a_screen_pop_with_the_callers_number_reaches_only_the_offered_agent(
             for user, token in tokens.items()
         }
         assert all(ws.receive_json()["type"] == "hello" for ws in sockets.values())
-        queue: asyncio.Queue = api.portal.call(asyncio.Queue)
-        running = api.portal.start_task_soon(cti.run, queue)
+        portal = api.portal
+        assert portal is not None  # the client is running: `with api`
+        queue: asyncio.Queue = portal.call(asyncio.Queue)
+        running = portal.start_task_soon(cti.follower.run, queue)
         stack.callback(running.cancel)
         for event in events:
-            api.portal.call(queue.put_nowait, event)
+            portal.call(queue.put_nowait, event)
         heard = {user: list(iter(ws.receive_json, last)) for user, ws in sockets.items()}
 
     pops = [m for m in heard["agent-a"] if m["type"] == "screen_pop"]

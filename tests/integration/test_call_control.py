@@ -13,7 +13,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from storage.tickets import audit_trail, load_ticket
-from telephony.cti import conference_room
+from telephony.call_control import conference_room
 from tests.integration.conftest import TRUNK_PORTS, AgentApi, Hotline
 from tests.integration.desk import Desk, LiveFeed, message
 from tests.integration.events import is_event
@@ -137,20 +137,22 @@ async def test_blind_transfer_to_a_department(hotline: Hotline, agent_api: Agent
 
 
 async def test_blind_transfer_to_another_skill_queue(hotline: Hotline, agent_api: AgentApi, port: int) -> None:
-    async with connected_call(hotline, agent_api, "8012", port) as call:
-        async with hotline.agent("8007", port + 5, skills={"business": 0}):
-            bad = await call.desk.post(f"/api/v1/calls/{call.uniqueid}/transfer", {"kind": "queue", "id": "no-such-queue"})
-            assert bad.status_code == 404
-            mark = hotline.events.mark()
-            await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/transfer", {"kind": "queue", "id": "hotline-business"})
-            route = await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=call.uniqueid), 10, mark)
-            assert (route["Queue"], route["QueuePriority"]) == ("hotline-business", "5")
-            join = await hotline.events.wait_for(is_event("QueueCallerJoin", Uniqueid=call.uniqueid), 10, mark)
-            assert join["Queue"] == "hotline-business"
-            connect = await hotline.events.wait_for(is_event("AgentConnect", Uniqueid=call.uniqueid), 20, mark)
-            assert connect["MemberName"] == "agent8007"
-            moved = await call.desk.post(f"/api/v1/calls/{call.uniqueid}/hold")
-            assert moved.status_code == 403  # the call is agent8007's now
+    async with (
+        connected_call(hotline, agent_api, "8012", port) as call,
+        hotline.agent("8007", port + 5, skills={"business": 0}),
+    ):
+        bad = await call.desk.post(f"/api/v1/calls/{call.uniqueid}/transfer", {"kind": "queue", "id": "no-such-queue"})
+        assert bad.status_code == 404
+        mark = hotline.events.mark()
+        await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/transfer", {"kind": "queue", "id": "hotline-business"})
+        route = await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=call.uniqueid), 10, mark)
+        assert (route["Queue"], route["QueuePriority"]) == ("hotline-business", "5")
+        join = await hotline.events.wait_for(is_event("QueueCallerJoin", Uniqueid=call.uniqueid), 10, mark)
+        assert join["Queue"] == "hotline-business"
+        connect = await hotline.events.wait_for(is_event("AgentConnect", Uniqueid=call.uniqueid), 20, mark)
+        assert connect["MemberName"] == "agent8007"
+        moved = await call.desk.post(f"/api/v1/calls/{call.uniqueid}/hold")
+        assert moved.status_code == 403  # the call is agent8007's now
 
 
 async def test_attended_transfer_completed(hotline: Hotline, agent_api: AgentApi, port: int) -> None:
@@ -218,7 +220,7 @@ async def test_three_way_call_agent_leaves_and_the_two_keep_talking(hotline: Hot
             reply = await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/conference", {"kind": "department", "id": "D001"})
             assert reply["kind"] == "conference"
             room = conference_room(call.uniqueid)
-            joined = set()
+            joined: set[str] = set()
             while len(joined) < 3:
                 event = await hotline.events.wait_for(
                     lambda e: e.get("Event") == "ConfbridgeJoin" and e.get("Conference") == room
@@ -284,7 +286,7 @@ async def test_110_handoff_unanswered_caller_comes_back_to_the_agent(hotline: Ho
     assert (handoff.number, handoff.answered, handoff.by_user) == ("110", False, "agent8019")
     assert handoff.failure in ("BUSY", "CONGESTION", "NOANSWER", "FAILED")
     with hotline.databases["sqlite"]() as session:
-        notes = [row.note for row in audit_trail(session, number) if row.action == "record_handoff"]
+        notes = [row.note or "" for row in audit_trail(session, number) if row.action == "record_handoff"]
     assert notes and "did not answer" in notes[0]
 
 

@@ -7,6 +7,7 @@ and callback. A PostgreSQL cluster of the test's own (Debian's binaries), so sto
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 import subprocess
 import tempfile
@@ -24,11 +25,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent_api.app import create_app
 from agent_api.context import ApiContext
 from agent_api.passwords import hash_password
-from services.calendar import WorkingCalendars
-from services.ticket_intake import TicketBacklog, TicketIntake
-from services.call_context import build_cti_hooks
 from hotline.health import database_answers
 from hotline.system import record_saver
+from services.calendar import WorkingCalendars
+from services.call_context import build_cti_hooks
+from services.ticket_intake import TicketBacklog, TicketIntake
 from storage.callbacks import list_callbacks
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade_database
@@ -39,7 +40,7 @@ from storage.tickets import audit_trail, load_ticket
 from storage.users import create_user
 from telephony.call_events import CallRecorder
 from tests.integration.conftest import TRUNK_PORTS, Hotline, speech_rig
-from tests.integration.events import is_event
+from tests.integration.events import Event, is_event
 from tests.integration.sip_peers import Trunk
 from tests.integration.test_speech import SENTENCE, leave_voice_message
 
@@ -98,6 +99,7 @@ def stored(sessions: sessionmaker[Session], uniqueids: list[str]) -> tuple[dict[
         for call, reason in session.execute(
             select(CallbackTaskRow.call_uniqueid, CallbackTaskRow.reason).where(CallbackTaskRow.call_uniqueid.in_(uniqueids))
         ):
+            assert call is not None  # only tasks of these calls are selected
             tasks.setdefault(call, []).append(reason)
     return records, tasks
 
@@ -117,7 +119,7 @@ def voice_message(sessions: sessionmaker[Session], uniqueid: str):
     return transcripts, tickets, tasks
 
 
-async def give_up_in_the_queue(hotline: Hotline, agi_url: str) -> tuple[str, dict]:
+async def give_up_in_the_queue(hotline: Hotline, agi_url: str) -> tuple[str, Event]:
     """A caller who goes through the IVR, waits in the queue and hangs up; returns its uniqueid and route."""
     uniqueid, _ = await hotline.call(hotline.new_caller(), hold_seconds=50, HOTLINE_AGI_URL=agi_url)
     route = await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=uniqueid), 45)
@@ -159,8 +161,9 @@ async def test_postgresql_down_for_two_minutes_loses_and_duplicates_nothing(
     desk = {"Authorization": f"Bearer {(await api.post('/api/v1/auth/login', json=login)).json()['token']}"}
     ticket = {"request_type": "complaint", "content": "小区门口垃圾堆放多日无人清运"}
     urgent = (await api.post("/api/v1/tickets", json=ticket | {"urgent": True}, headers=desk)).json()["number"]
-    call_control_hooks = hotline.cti.hooks
-    hotline.cti.hooks = build_cti_hooks(sessions, intake, backlog)  # handoffs are written into this test's PostgreSQL
+    call_control_hooks = dataclasses.replace(hotline.cti.hooks)  # a copy, put back afterwards
+    # handoffs are written into this test's PostgreSQL: the running call control's hooks, changed in place
+    vars(hotline.cti.hooks).update(vars(build_cti_hooks(sessions, intake, backlog)))
     try:
         (tmp_path / "speech").mkdir()
         async with speech_rig(hotline, sessions, tmp_path / "speech", AUDIOSOCKET_PORT, AGI_PORT, queued_callers=False) as rig:
@@ -211,7 +214,7 @@ async def test_postgresql_down_for_two_minutes_loses_and_duplicates_nothing(
             receipt = kept.json()["receipt"]
             receipt_state = (await api.get(f"/api/v1/ticket-receipts/{receipt}", headers=desk)).json()
     finally:
-        hotline.cti.hooks = call_control_hooks
+        vars(hotline.cti.hooks).update(vars(call_control_hooks))
         for worker in workers:
             worker.cancel()
         await api.aclose()
@@ -240,6 +243,7 @@ async def test_postgresql_down_for_two_minutes_loses_and_duplicates_nothing(
         recorded = load_ticket(session, number)
         handed_off = load_ticket(session, urgent)
         handoff_audit = [row.action for row in audit_trail(session, urgent)]
+    assert recorded is not None and handed_off is not None
     assert recorded.created_at == datetime.fromisoformat(kept.json()["accepted_at"])
     assert recorded.content == ticket["content"]
 

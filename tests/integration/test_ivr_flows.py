@@ -17,18 +17,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.tickets import SHANGHAI, AuditEntry, Channel, RequestType, Role, Ticket, TicketStatus
 from hotline.flows import build_ivr_admin
-from services.ivr_versions import IvrAdmin
-from services.kept_place import follow_kept_places
 from hotline.system import build_agi_server
 from ivr.engine import ticket_status_text
-from services.calendar import WorkingCalendars
 from ivr.validation import InvalidFlow
+from services.calendar import WorkingCalendars
+from services.ivr_versions import IvrAdmin
+from services.kept_place import follow_kept_places
 from storage.callbacks import load_callback
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.tickets import insert_ticket, next_ticket_number
-from tests.calendars import deadlines_of
 from telephony.prompts import text_sound
+from tests.calendars import deadlines_of
 from tests.integration.conftest import CARRIER_PORT, Hotline
 from tests.integration.events import is_event
 from tests.integration.sip_peers import Trunk
@@ -58,7 +58,7 @@ async def ivr(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> Asy
     settings = hotline.settings.model_copy(update={"database_url": url, "agi_port": IVR_AGI_PORT})
     sessions = make_session_factory(make_engine(url))
     # The admin's calendar service is not the FastAGI server's: an import reaches calls through the database.
-    server = build_agi_server(settings, sessions, WorkingCalendars(sessions), hotline.cti)
+    server = build_agi_server(settings, sessions, WorkingCalendars(sessions), hotline.cti.board)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     kept_places = asyncio.create_task(follow_kept_places(hotline.ami.subscribe(), sessions))
     yield IvrRig(build_ivr_admin(settings, sessions), sessions, settings.agi_url)
@@ -319,4 +319,5 @@ async def test_an_invalid_flow_is_rejected_with_its_errors_and_calls_keep_the_li
     assert wheres == {e.where for e in rejected.value.errors}
     assert {"nodes.chosen.queue", "nodes.menu"} <= wheres
     assert any("hotline-nowhere" in e.problem for e in errors)
-    assert (ivr.admin.live().number, route["Version"], route["Queue"]) == (live, str(live), "hotline-business")
+    assert (now_live := ivr.admin.live()) is not None
+    assert (now_live.number, route["Version"], route["Queue"]) == (live, str(live), "hotline-business")

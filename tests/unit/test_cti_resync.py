@@ -4,7 +4,7 @@ and a re-read that fails is tried again until it succeeds.
 Asterisk takes AMI logins while it boots, before app_queue is loaded, and answers QueueStatus then
 with "Invalid/unknown command" (measured on the tests' Asterisk 22: Login accepted and that error
 ~0.1 s before FullyBooted). The peer below is a scripted AMI server on loopback that answers the
-first QueueStatus that way, so the real AmiClient (panoramisk) and CtiService meet what a client
+first QueueStatus that way, so the real AmiClient (panoramisk) and the CTI event follower meet what a client
 reconnecting during an Asterisk restart meets."""
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from collections.abc import AsyncIterator, Mapping
 
 import pytest
 
-from telephony import cti as cti_module
+from domain.agents import QueueBoard
+from telephony import event_follower
 from telephony.ami import AmiClient, AmiError, AmiUnavailable
-from telephony.cti import CtiConfig, CtiHooks, CtiService
+from telephony.cti import Cti, build_cti
+from telephony.cti_config import CtiConfig, CtiHooks
 
 UNKNOWN = "Invalid/unknown command: QueueStatus. Use Action: ListCommands to show available commands."
 MEMBER = {
@@ -88,16 +90,16 @@ async def booting() -> AsyncIterator[BootingAsterisk]:
 
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cti_module, "RESYNC_RETRY_SECONDS", (0.05, 0.1), raising=False)
+    monkeypatch.setattr(event_follower, "RESYNC_RETRY_SECONDS", (0.05, 0.1))
 
 
-def _service(ami) -> tuple[CtiService, list[tuple[str, dict]]]:
+def _service(ami) -> tuple[Cti, list[tuple[str, dict]]]:
     published: list[tuple[str, dict]] = []
     config = CtiConfig(
         agent_extensions=frozenset({"8010", "8011"}), skill_queues={"general": "hotline-general", "business": "hotline-business"},
         queues=frozenset({"hotline-general", "hotline-business"}), emergency_numbers=frozenset(), default_skills={"general": 0},
     )
-    service = CtiService(ami, config, CtiHooks(department_phone=lambda _: None),
+    service = build_cti(ami, QueueBoard(config.wrapup_seconds), config, CtiHooks(department_phone=lambda _: None),
                          lambda audience, message: published.append((audience, message)))
     return service, published
 
@@ -135,12 +137,12 @@ async def test_state_is_re_read_when_asterisk_answers_queue_status_only_later(bo
     ami = AmiClient("127.0.0.1", await booting.start(), "hotline", "secret")
     events = ami.subscribe()
     service, published = _service(ami)
-    running = asyncio.create_task(service.run(events))
+    running = asyncio.create_task(service.follower.run(events))
     try:
         await ami.connect(timeout=3)
         await _until(lambda: service.board.agent_for_user("agent8010") is not None)
         assert booting.queue_status_asked == 2
-        view = service.agent_view("agent8010")
+        view = service.agents.view("agent8010")
         assert (view["presence"], view["pause_reason"]) == ("paused", "meal")
         assert _resynced(published) == ["user:agent8010", "supervisors"]
     finally:
@@ -170,7 +172,7 @@ async def test_a_re_read_that_times_out_is_retried_while_other_events_are_handle
     ami = ScriptedAmi(timeout, timeout, [MEMBER])
     service, published = _service(ami)
     events: asyncio.Queue[Mapping[str, str]] = asyncio.Queue()
-    running = asyncio.create_task(service.run(events))
+    running = asyncio.create_task(service.follower.run(events))
     try:
         events.put_nowait({"Event": "HotlineAmiConnected"})
         events.put_nowait({"Event": "QueueMemberAdded", "Queue": "hotline-business", "MemberName": "agent8011",
@@ -179,7 +181,7 @@ async def test_a_re_read_that_times_out_is_retried_while_other_events_are_handle
         await _until(lambda: service.board.agent_for_user("agent8011") is not None)  # not held up by the retry
         await _until(lambda: bool(_resynced(published)))
         assert ami.asked == 3
-        assert service.agent_view("agent8010")["pause_reason"] == "meal"
+        assert service.agents.view("agent8010")["pause_reason"] == "meal"
         await asyncio.sleep(0.3)
         assert ami.asked == 3, "re-read again after it succeeded"
     finally:
@@ -190,7 +192,7 @@ async def test_a_re_read_failed_because_ami_dropped_waits_for_the_reconnect() ->
     ami = ScriptedAmi(AmiUnavailable("Asterisk is not reachable over AMI"), [MEMBER])
     service, published = _service(ami)
     events: asyncio.Queue[Mapping[str, str]] = asyncio.Queue()
-    running = asyncio.create_task(service.run(events))
+    running = asyncio.create_task(service.follower.run(events))
     try:
         ami.connected = False  # dropped between the login and the QueueStatus
         events.put_nowait({"Event": "HotlineAmiConnected"})
