@@ -3,11 +3,11 @@ take a few milliseconds. The agent confirms or corrects it (see domain.drafts fo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from typing import Protocol
 
 from domain.drafts import DraftTicket, KnowledgeHit, SimilarTicket, SuggestedDepartment
-from knowledge.index import KnowledgeIndex
 from routing.departments import DepartmentTree
 from routing.duplicates import PriorRequest, duplicate_candidates
 from routing.emergency import EmergencySpotter
@@ -19,6 +19,27 @@ KNOWLEDGE_HITS = 3
 SIMILAR_TICKETS = 5
 
 
+class _Hit(Protocol):
+    @property
+    def entry_id(self) -> int: ...
+
+    @property
+    def score(self) -> float: ...
+
+
+class _Entry(Protocol):
+    @property
+    def question(self) -> str: ...
+
+
+class KnowledgeSearch(Protocol):
+    """What a draft needs of knowledge.index.KnowledgeIndex (routing sits beside knowledge, not above it)."""
+
+    def entry(self, entry_id: int) -> _Entry: ...
+
+    def search(self, query: str, on: date, limit: int = ...) -> Sequence[_Hit]: ...
+
+
 class DraftBuilder:
     def __init__(
         self,
@@ -26,7 +47,7 @@ class DraftBuilder:
         departments: DepartmentTree,  # the tree `triage` was built from, for the units' names
         gazetteer: Gazetteer,
         spotter: EmergencySpotter,
-        knowledge: KnowledgeIndex | None = None,
+        knowledge: KnowledgeSearch | None = None,
     ):
         self._triage = triage
         self._departments = departments
