@@ -121,7 +121,7 @@ class LiveDrafts:
         self._publish(SUPERVISORS, alert)
         if user:
             self._publish(f"user:{user}", alert)
-        if waiting:
+        if call is not None and waiting:
             self._background.spawn(
                 self._ami.queue_change_priority(call.queue, call.caller_channel, self._emergency_priority),
                 f"moving {stream.call_id} up the queue",

@@ -163,7 +163,7 @@ async def measure(args: argparse.Namespace, asterisk_pid: int, agi_pid: int) -> 
     await ami.connect()
     for wanted in ("Event: UserEvent", "Event: OriginateResponse"):
         await ami.action({"Action": "Filter", "Operation": "Add", "Filter": wanted})
-    runs = []
+    runs: list[Run] = []
     for name, calls, url, agi_cpu in (
         ("threaded FastAGI (ours)", args.calls, settings.agi_url, lambda: cpu_seconds(agi_pid)),
         ("fork-per-call AGI", args.baseline_calls, f"agi://127.0.0.1:{FORK_PORT}", children_cpu_seconds),

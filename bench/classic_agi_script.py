@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 
 from agi.channel import read_environment
-from hotline.settings import Settings
 from hotline.call_session import build_call_session
+from hotline.settings import Settings
 from services.calendar import WorkingCalendars
 from storage.database import make_engine, make_session_factory
 
@@ -25,4 +24,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

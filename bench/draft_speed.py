@@ -23,12 +23,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
 
 import jieba  # noqa: E402
-from kb_search import generate_entries  # noqa: E402
-from triage_speed import synthetic_history  # noqa: E402
 
+from bench.kb_search import generate_entries  # noqa: E402
+from bench.triage_speed import synthetic_history  # noqa: E402
 from knowledge.index import KnowledgeIndex  # noqa: E402
 from routing.departments import load_departments  # noqa: E402
 from routing.drafting import DraftBuilder  # noqa: E402

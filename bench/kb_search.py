@@ -226,6 +226,7 @@ def main() -> None:
           f"p99 {percentile(baseline, 0.99) / percentile(ours, 0.99):.1f}x")
 
     editing = entries[len(entries) // 2]
+    assert editing.id is not None  # generate_entries numbers every entry
     started = time.perf_counter()
     for _ in range(100):
         index.remove(editing.id)
@@ -233,8 +234,8 @@ def main() -> None:
     print(f"edit (remove + add): {(time.perf_counter() - started) * 10:.2f} ms")
 
     for query, _ in queries[:5]:
-        top = index.search(query, TODAY, limit=3)
-        shown = "  |  ".join(f"{questions[hit.entry_id]} {hit.score:.2f} {hit.matched}" for hit in top)
+        found = index.search(query, TODAY, limit=3)
+        shown = "  |  ".join(f"{questions[hit.entry_id]} {hit.score:.2f} {hit.matched}" for hit in found)
         print(f"  {query!r}: {shown}")
 
 

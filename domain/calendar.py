@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-
 FIRST_YEAR, LAST_YEAR = 2000, 2200  # the years a calendar can hold notices for; dates outside are refused
 
 

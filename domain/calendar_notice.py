@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from domain.calendar import FIRST_YEAR, LAST_YEAR, Holiday, Notice, Scope, is_weekend
 from domain.errors import Invalid
@@ -99,7 +100,7 @@ class _NoticeIn(BaseModel):
     holidays: list[_HolidayIn] = Field(max_length=60)
 
 
-def _shape_error(err: Any) -> NoticeError:
+def _shape_error(err: ErrorDetails) -> NoticeError:
     parts: list[str] = []
     for part in err["loc"]:
         if isinstance(part, int):
@@ -118,7 +119,7 @@ def _shape_error(err: Any) -> NoticeError:
 _SPAN_BRANCH, _DAY_BRANCH = "_Span", "function-before[_day(), date]"
 
 
-def _other_branch(err: Any) -> bool:
+def _other_branch(err: ErrorDetails) -> bool:
     """days_off is a span or one day: an error of the form the admin did not write is noise."""
     loc = err["loc"]
     if "days_off" not in loc or loc.index("days_off") + 1 >= len(loc):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 # The suggested fields the agent confirms or corrects; `department` is the top suggested unit's code.
 FIELDS = ("request_type", "urgent", "district", "street", "department")
@@ -53,7 +54,7 @@ def _value(value: object) -> object:
     return None if value is None or (isinstance(value, str) and not value.strip()) else value
 
 
-def draft_changes(draft: DraftTicket, accepted: Mapping[str, object]) -> dict[str, dict]:
+def draft_changes(draft: DraftTicket, accepted: Mapping[str, object]) -> dict[str, dict[str, object]]:
     """{field: {"suggested": x, "accepted": y}} for each of FIELDS the agent changed; `accepted` holds all of them,
     with `department` the code of the unit the agent chose."""
     if missing := [field for field in FIELDS if field not in accepted]:
@@ -70,7 +71,7 @@ def draft_changes(draft: DraftTicket, accepted: Mapping[str, object]) -> dict[st
     return changes
 
 
-def draft_accuracy(changes_list: Iterable[dict]) -> dict[str, float]:
+def draft_accuracy(changes_list: Iterable[Mapping[str, object]]) -> dict[str, float]:
     """Per field, the share (0..1) of drafts whose suggestion the agent kept; {} for no drafts."""
     changes = list(changes_list)
     if not changes:
@@ -78,8 +79,8 @@ def draft_accuracy(changes_list: Iterable[dict]) -> dict[str, float]:
     return {field: sum(field not in c for c in changes) / len(changes) for field in FIELDS}
 
 
-def draft_from_dict(data: Mapping[str, object]) -> DraftTicket:
-    """A draft as stored (dataclasses.asdict of it), back as a DraftTicket."""
+def draft_from_dict(data: Mapping[str, Any]) -> DraftTicket:
+    """A draft as stored (dataclasses.asdict of it, through JSON), back as a DraftTicket."""
     values = dict(data)
     return DraftTicket(**values | {
         "emergency_phrases": tuple(values["emergency_phrases"]),

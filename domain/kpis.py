@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from statistics import fmean
+from typing import Any
 
 from domain.calls import CallRecord
 
@@ -44,9 +45,9 @@ def ticket_kpis(
     """received, on-the-spot rate, completion (办结率), timely (及时办理率), satisfaction (share of
     `satisfied` levels among visited tickets), return-visit rate, average handling working days."""
     counted = [t for t in tickets if t.status not in OPEN_STATUSES_EXCLUDED]
-    closed = [t for t in counted if t.status in CLOSED_STATUSES and t.closed_at is not None]
-    timely = [t for t in closed if t.deadline_at is None or t.closed_at <= t.deadline_at]
-    handled = [t for t in closed if t.status == "closed"]
+    closed = [(t, t.closed_at) for t in counted if t.status in CLOSED_STATUSES and t.closed_at is not None]
+    timely = [t for t, at in closed if t.deadline_at is None or at <= t.deadline_at]
+    handled = [(t, at) for t, at in closed if t.status == "closed"]
     visited = [t for t in counted if t.satisfaction is not None]
     return {
         "received": len(counted),
@@ -56,7 +57,7 @@ def ticket_kpis(
         "satisfaction_rate": _rate(sum(t.satisfaction in satisfied for t in visited), len(visited)),
         "return_visit_rate": _rate(len(visited), len(handled)),
         "average_handling_working_days": (
-            round(fmean(working_days_between(t.created_at, t.closed_at) for t in handled), 2) if handled else None
+            round(fmean(working_days_between(t.created_at, at) for t, at in handled), 2) if handled else None
         ),
     }
 
@@ -97,7 +98,7 @@ def _place(t: TicketFacts) -> str:
 
 def daily_report(
     day: date, today: Sequence[TicketFacts], yesterday: Sequence[TicketFacts], top: int = 5
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """日报: volumes, top types, top places, and the largest day-over-day rises of one type in one
     place (weak signals)."""
     now = Counter((t.request_type, _place(t)) for t in today)

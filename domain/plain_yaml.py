@@ -24,8 +24,8 @@ class _PlainLoader(yaml.SafeLoader):
 
     _depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:  # type: ignore[override]
-        event = self.peek_event()
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # types-PyYAML leaves Parser.peek_event unannotated
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise ComposerError(
                 None, None, "anchors and aliases (&name, *name) are not accepted: write the data out", event.start_mark

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class TransferKind(StrEnum):
@@ -60,15 +61,12 @@ class Transfer:
             return self
         if state not in _NEXT.get(self.state, frozenset()):
             raise IllegalTransferStep(f"a {self.kind} transfer cannot go from {self.state} to {state}")
-        changes: dict = {"state": state}
-        if state is TransferState.ANSWERED:
-            changes["answered_at"] = at
+        answered_at = at if state is TransferState.ANSWERED else self.answered_at
         if state in FINISHED:
-            changes["ended_at"] = at
-            changes["reason"] = reason
-        return dataclasses.replace(self, **changes)
+            return dataclasses.replace(self, state=state, answered_at=answered_at, ended_at=at, reason=reason)
+        return dataclasses.replace(self, state=state, answered_at=answered_at)
 
-    def view(self) -> dict:
+    def view(self) -> dict[str, Any]:
         return {
             "call_id": self.call_id, "kind": str(self.kind), "target": self.target, "state": str(self.state),
             "answered": self.answered_at is not None, "reason": self.reason or None,

@@ -7,9 +7,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from services.ivr_versions import IvrAdmin, IvrAdminError
 from ivr.diff import flow_diff
 from ivr.validation import FlowError, InvalidFlow
+from services.ivr_versions import IvrAdmin, IvrAdminError
 
 
 def _print_errors(errors: Sequence[FlowError]) -> None:

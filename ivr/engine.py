@@ -12,8 +12,17 @@ from datetime import date, datetime, time
 from domain.callbacks import callable_number
 from domain.tickets import SHANGHAI
 from ivr.flow import (
-    CallbackOfferNode, CollectDigitsNode, ConditionNode, Flow, HangupNode, MenuNode, PlayNode, QueueNode,
-    SpeechMessageNode, TicketStatusNode, TransferNode,
+    CallbackOfferNode,
+    CollectDigitsNode,
+    ConditionNode,
+    Flow,
+    HangupNode,
+    MenuNode,
+    PlayNode,
+    QueueNode,
+    SpeechMessageNode,
+    TicketStatusNode,
+    TransferNode,
 )
 
 TICKET_NUMBER_DIGITS = 13  # YYYYMMDD + the day's sequence (domain.tickets.ticket_number)
@@ -179,7 +188,7 @@ def _condition(node: ConditionNode, call: _Call) -> Generator[Step, object, bool
             if callable_number(facts.caller) is None:  # withheld: all such callers are not one caller
                 return False
             calls = yield RecentCalls(node.repeat_days)
-            return int(calls) >= node.repeat_calls  # type: ignore[call-overload]
+            return isinstance(calls, int) and calls >= node.repeat_calls
         case _:
             return call.language == node.language
 

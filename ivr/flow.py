@@ -4,7 +4,7 @@ together (targets exist, no loops without caller input …) is checked in ivr.va
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,7 +27,7 @@ class AudioPrompt(_Node):
     audio: NodeId
 
 
-Prompt = Union[Annotated[str, Field(min_length=1, max_length=500)], AudioPrompt]
+Prompt = Annotated[str, Field(min_length=1, max_length=500)] | AudioPrompt
 
 
 class PlayNode(_Node):
@@ -154,10 +154,8 @@ class HangupNode(_Node):
 
 
 Node = Annotated[
-    Union[
-        PlayNode, MenuNode, CollectDigitsNode, ConditionNode, SpeechMessageNode, TicketStatusNode, CallbackOfferNode,
-        QueueNode, TransferNode, HangupNode,
-    ],
+    PlayNode | MenuNode | CollectDigitsNode | ConditionNode | SpeechMessageNode | TicketStatusNode | CallbackOfferNode
+    | QueueNode | TransferNode | HangupNode,
     Field(discriminator="type"),
 ]
 TERMINAL_NODES = (QueueNode, TransferNode, HangupNode)

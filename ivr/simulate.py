@@ -8,8 +8,20 @@ from dataclasses import dataclass, field
 
 from domain.calendar import WorkingCalendar
 from ivr.engine import (
-    BookCallback, CallFacts, Collect, Decision, Play, QueueLookup, QueueStatus, RecentCalls, Say, Step, TicketLookup,
-    VoiceMessage, WorkingDayLookup, run_flow,
+    BookCallback,
+    CallFacts,
+    Collect,
+    Decision,
+    Play,
+    QueueLookup,
+    QueueStatus,
+    RecentCalls,
+    Say,
+    Step,
+    TicketLookup,
+    VoiceMessage,
+    WorkingDayLookup,
+    run_flow,
 )
 from ivr.flow import Flow
 
@@ -92,7 +104,8 @@ def _answer(step: Step, caller: _Caller, world: World, events: list[str]) -> obj
 
 
 def simulate(flow: Flow, facts: CallFacts, inputs: Sequence[str], world: World = World()) -> Simulation:
-    caller, events = _Caller(inputs), []
+    caller = _Caller(inputs)
+    events: list[str] = []
     steps = run_flow(flow, facts)
     try:
         step = next(steps)

@@ -11,13 +11,24 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from domain.errors import Invalid
 from domain.plain_yaml import MAX_DEPTH, NestedTooDeep, load_plain_yaml
-
 from ivr.flow import (
-    PROMPT_FIELDS, TERMINAL_NODES, AudioPrompt, CallbackOfferNode, CollectDigitsNode, ConditionNode, Flow, MenuNode,
-    Node, PlayNode, SpeechMessageNode, TicketStatusNode, TransferNode,
+    PROMPT_FIELDS,
+    TERMINAL_NODES,
+    AudioPrompt,
+    CallbackOfferNode,
+    CollectDigitsNode,
+    ConditionNode,
+    Flow,
+    MenuNode,
+    Node,
+    PlayNode,
+    SpeechMessageNode,
+    TicketStatusNode,
+    TransferNode,
 )
 
 NODE_TYPES = ("play", "menu", "collect_digits", "condition", "speech_message", "ticket_status", "callback_offer",
@@ -149,13 +160,15 @@ def _node_errors(flow: Flow, node_id: str, node: Node, catalogue: FlowCatalogue)
                 yield FlowError(f"{where}.languages.{digit}", f"key {digit} is not one of the options: add it there")
     if isinstance(node, CollectDigitsNode) and node.min_digits > node.max_digits:
         yield FlowError(f"{where}.min_digits", f"{node.min_digits} is more than max_digits {node.max_digits}")
-    if isinstance(node, CallbackOfferNode) and node.number_from != "caller_id":
-        if not any(isinstance(n, CollectDigitsNode) and n.into == node.number_from for n in flow.nodes.values()):
-            yield FlowError(
-                f"{where}.number_from",
-                f"no collect_digits node stores '{node.number_from}': add one (into: {node.number_from}) "
-                "or use caller_id",
-            )
+    if (
+        isinstance(node, CallbackOfferNode) and node.number_from != "caller_id"
+        and not any(isinstance(n, CollectDigitsNode) and n.into == node.number_from for n in flow.nodes.values())
+    ):
+        yield FlowError(
+            f"{where}.number_from",
+            f"no collect_digits node stores '{node.number_from}': add one (into: {node.number_from}) "
+            "or use caller_id",
+        )
     if isinstance(node, ConditionNode):
         yield from _condition_errors(where, node)
 
@@ -229,7 +242,7 @@ def _meaning_errors(flow: Flow, catalogue: FlowCatalogue) -> Iterator[FlowError]
     yield from _dead_end_errors(flow)
 
 
-def _shape_error(err: dict) -> FlowError:
+def _shape_error(err: ErrorDetails) -> FlowError:
     loc = [str(p) for p in err["loc"] if p != "[key]"]
     problem = err["msg"]
     if loc[:1] == ["nodes"] and len(loc) > 2 and loc[2] in NODE_TYPES:

@@ -15,7 +15,6 @@ from datetime import date
 from typing import Any
 
 from domain.errors import Invalid
-
 from knowledge.entries import KnowledgeEntry, entry_problems
 
 FIELDS = ("question", "answer", "keywords", "department", "valid_from", "valid_to")
@@ -71,7 +70,7 @@ def parse_csv(text: str) -> list[KnowledgeEntry]:
         if len(values) != len(header):
             errors.append(f"row {row}: {len(values)} columns, the header has {len(header)}")
             continue
-        entry = _entry(dict(zip(header, values)), row, errors)
+        entry = _entry(dict(zip(header, values, strict=True)), row, errors)
         if entry is not None:
             entries.append(entry)
     if errors:

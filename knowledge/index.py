@@ -110,7 +110,7 @@ class KnowledgeIndex:
         """Raises KeyError for an id that is not in the index."""
         del self._entries[entry_id]
         self._dated.discard(entry_id)
-        for index, terms in zip((self._words, self._bigrams), self._terms.pop(entry_id, ((), ()))):
+        for index, terms in zip((self._words, self._bigrams), self._terms.pop(entry_id, ((), ())), strict=True):
             for term in terms:
                 postings = index[term]
                 del postings[entry_id]

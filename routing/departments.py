@@ -106,7 +106,7 @@ def _entry_errors(index: int, entry: object) -> list[str]:
     return errors
 
 
-def _tree_errors(entries: list[dict]) -> list[str]:
+def _tree_errors(entries: list[dict[str, Any]]) -> list[str]:
     """Duplicate codes, unknown parents, cycles, and units deeper than level 3."""
     errors: list[str] = []
     index_of: dict[str, int] = {}

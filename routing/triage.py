@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from routing.departments import DepartmentTree, load_departments
 from routing.text import add_words, normalise, search_tokens
@@ -160,6 +161,6 @@ class Triage:
         return votes
 
 
-def triage_report(departments_path: Path, text: str) -> dict:
+def triage_report(departments_path: Path, text: str) -> dict[str, Any]:
     """The JSON shape of `hotline triage --departments FILE --json TEXT`."""
     return asdict(Triage(load_departments(departments_path)).triage(text))

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from domain.errors import Conflict, HotlineError, Invalid, NotFound, UpstreamFailed
-
 from ivr.diff import FlowDiff, flow_diff
 from ivr.validation import FlowError, FlowTooDeep, InvalidFlow
 from storage.ivr_versions import (

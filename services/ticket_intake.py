@@ -19,7 +19,17 @@ from sqlalchemy.orm import Session
 
 from domain.sla import Deadlines, deadline_for
 from domain.tickets import (
-    SHANGHAI, Action, Actor, AuditEntry, Channel, Command, EmergencyHandoff, RequestType, Role, Ticket, apply,
+    SHANGHAI,
+    Action,
+    Actor,
+    AuditEntry,
+    Channel,
+    Command,
+    EmergencyHandoff,
+    RequestType,
+    Role,
+    Ticket,
+    apply,
 )
 from services.calendar import WorkingCalendars
 from services.draft_feedback import note_draft_outcome
@@ -70,7 +80,7 @@ class TicketIntake:
         was accepted, which its time limit counts from."""
         number = next_ticket_number(session, now.astimezone(SHANGHAI).date())
         ticket = Ticket(number=number, created_at=now, **fields)
-        created = AuditEntry(number, now, by, role, "create", None, ticket.status, "")  # type: ignore[arg-type]
+        created = AuditEntry(number, now, by, role, "create", None, ticket.status, "")
         insert_ticket(session, ticket, created, self.deadlines(session, ticket), receipt)
         return ticket
 

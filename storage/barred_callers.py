@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import exists, select

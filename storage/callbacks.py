@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,13 +13,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from domain.calls import CallRecord
 from domain.callbacks import CallbackAttempt, CallbackReason, CallbackStatus, CallbackTask, task_for_call
+from domain.calls import CallRecord
 from domain.errors import ChangedMeanwhile
 from storage.tables import CallbackTaskRow
 
 _attempts = TypeAdapter(tuple[CallbackAttempt, ...])
-_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# Both dialects' INSERT take on_conflict_do_nothing; the plain sqlalchemy.insert does not.
+_INSERT: dict[str, Callable[[type[CallbackTaskRow]], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert, "sqlite": sqlite.insert,
+}
 
 
 def _columns(task: CallbackTask) -> dict[str, Any]:

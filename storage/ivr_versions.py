@@ -41,7 +41,7 @@ class LiveFlow:
     source: str
 
 
-def _going_live() -> Select[tuple[int]]:
+def _going_live() -> Select[int]:
     return select(IvrEventRow.version).where(IvrEventRow.action.in_(GOING_LIVE)).order_by(IvrEventRow.id.desc())
 
 

@@ -210,9 +210,13 @@ def open_deadlines(session: Session) -> list[tuple[datetime, datetime, bool]]:
     finished = [str(s) for s in (*TERMINAL_STATUSES, TicketStatus.DRAFT)]
     rows = session.execute(
         select(TicketRow.deadline_at, TicketRow.warning_at, TicketRow.deadline_provisional)
-        .where(TicketRow.deadline_at.is_not(None), TicketRow.warning_at.is_not(None), TicketRow.status.not_in(finished))
+        .where(TicketRow.status.not_in(finished))
     )
-    return [(close_by, warn_at, provisional) for close_by, warn_at, provisional in rows]
+    return [
+        (close_by, warn_at, provisional)
+        for close_by, warn_at, provisional in rows
+        if close_by is not None and warn_at is not None
+    ]
 
 
 def tickets_to_recheck(session: Session, from_day: date | None = None) -> list[tuple[Ticket, Deadlines | None]]:

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
-from agent_api.errors import NamedErrorsOut, responses
 from agent_api.context import ApiContext, context, require
+from agent_api.errors import NamedErrorsOut, responses
 from domain.calendar import FIRST_YEAR, LAST_YEAR, Scope, YearState
 from domain.calendar_notice import MAX_NOTICE_BYTES
 from domain.deadline_moves import DeadlineMove

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from agent_api.errors import ListedErrorsOut, responses
 from agent_api.context import ApiContext, context, db, require
+from agent_api.errors import ListedErrorsOut, responses
 from routing.departments import parse_departments
 from storage.departments import list_departments, replace_departments
 from storage.users import User
