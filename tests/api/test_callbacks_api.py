@@ -88,6 +88,7 @@ def test_a_stale_claim_is_taken_over(api: TestClient, staff, abandoned_id: int, 
 
     def age_the_claim(session: Session) -> None:
         task = load_callback(session, abandoned_id)
+        assert task is not None and task.claimed_at is not None
         save_callback(session, dataclasses.replace(task, claimed_at=task.claimed_at - timedelta(minutes=20)))
 
     in_db(age_the_claim)

@@ -44,13 +44,14 @@ def test_changes_are_kept_at_creation_and_dispatch(api: TestClient, login: Calla
     number = created.json()["number"]
     with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
         row = load_call_draft(session, DRAFT.call_id)
+        assert row is not None
         assert (row.ticket_number, row.changes) == (number, {"request_type": {"suggested": "complaint", "accepted": "help"}})
 
     for command in ({"action": "accept"}, {"action": "dispatch", "unit_code": "cgj"}):
         reply = api.post(f"/api/v1/tickets/{number}/actions", json=command, headers=agent)
         assert reply.status_code == 200, reply.text
     with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
-        assert load_call_draft(session, DRAFT.call_id).changes == {
+        assert (row := load_call_draft(session, DRAFT.call_id)) is not None and row.changes == {
             "request_type": {"suggested": "complaint", "accepted": "help"},
             "department": {"suggested": "zjj", "accepted": "cgj"},
         }

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from agent_api.app import create_app
 from agent_api.context import ApiContext
-from services.ivr_versions import IvrAdmin
 from ivr.validation import FlowCatalogue, parse_flow_text
+from services.ivr_versions import IvrAdmin
 from telephony.prompts import PromptRenderError
 from tests.conftest import Installer
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
@@ -30,11 +31,12 @@ def test_kpis_follow_the_tickets_and_calls(api: TestClient, login, connection: C
         assert api.post(f"/api/v1/tickets/{number}/actions", json=command, headers=who).status_code == 200
 
     done = ticket("help")
-    for who, command in [
+    steps: list[tuple[dict[str, str], dict[str, Any]]] = [
         (agent, {"action": "accept"}), (agent, {"action": "dispatch", "unit_code": "zjj"}), (unit, {"action": "sign"}),
         (unit, {"action": "reply", "reply": REPLY}),
         (agent, {"action": "visit", "satisfaction": "very_satisfied", "unit_at_fault": False}), (agent, {"action": "close"}),
-    ]:
+    ]
+    for who, command in steps:
         act(who, done, **command)
     spot = ticket("consultation")
     act(agent, spot, action="answer_on_spot", answer="可在小程序办理")

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from agent_api.app import create_app
 from agent_api.context import ApiContext
 from agent_api.passwords import hash_password
+from domain.tickets import EmergencyHandoff, Role
 from services.calendar import WorkingCalendars
 from services.ticket_intake import StoredTicket, TicketBacklog, TicketIn, TicketIntake
-from domain.tickets import EmergencyHandoff, Role
 from storage.database import make_engine, make_session_factory
 from storage.spool import DurableSpool
 from storage.tables import TicketRow
@@ -43,7 +43,7 @@ class Database:
 
     def tickets(self) -> int:
         with Session(bind=self.connection, join_transaction_mode="create_savepoint") as session:
-            return session.scalar(select(func.count()).select_from(TicketRow))
+            return session.execute(select(func.count()).select_from(TicketRow)).scalar_one()
 
 
 @pytest.fixture

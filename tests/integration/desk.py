@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -68,15 +68,15 @@ class Desk:
         assert reply.status_code == 200, (path, reply.status_code, reply.text)
         return reply.json()
 
-    async def live(self) -> tuple[LiveFeed, Callable[[], object]]:
+    async def live(self) -> tuple[LiveFeed, Callable[[], Awaitable[None]]]:
         """Opens the websocket; returns its feed and a closer."""
         socket = await websockets.connect(f"{self.ws_url}?token={self.token}")
         feed = LiveFeed()
-        feed._task = asyncio.create_task(feed._read(socket))
+        feed._task = reading = asyncio.create_task(feed._read(socket))
         await feed.wait_for(message("hello"), timeout=5)
 
         async def close() -> None:
             await socket.close()
-            feed._task.cancel()
+            reading.cancel()
 
         return feed, close

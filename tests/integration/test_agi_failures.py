@@ -161,47 +161,43 @@ async def agi_process() -> AsyncIterator[tuple[subprocess.Popen[str], str]]:
 
 
 async def test_agi_server_killed_mid_call_and_stopped(hotline: Hotline, port: int) -> None:
-    async with agi_process() as (server, url):
-        async with hotline.agent("8005", port, calls=2):
-            in_progress, caller = await hotline.call(
-                hotline.new_caller(), hold_seconds=STAYS_ON_THE_LINE, HOTLINE_AGI_URL=url
-            )
-            await hotline.events.wait_for(
-                lambda e: e.get("Event") == "AGIExecStart" and e.get("Uniqueid") == in_progress, timeout=10
-            )
-            server.send_signal(signal.SIGKILL)
-            server.wait(10)
-            await assert_reaches_agent(hotline, in_progress, "8005", timeout=15)
-            await hotline.ami.hangup(caller)
-            await hotline.record(in_progress)
-            # The server stays down: the next call goes straight to the queue.
-            after, caller = await hotline.call(hotline.new_caller(), hold_seconds=STAYS_ON_THE_LINE, HOTLINE_AGI_URL=url)
-            await assert_reaches_agent(hotline, after, "8005", timeout=10)
-            await hotline.ami.hangup(caller)
-            records = await hotline.record(after)
+    async with agi_process() as (server, url), hotline.agent("8005", port, calls=2):
+        in_progress, caller = await hotline.call(
+            hotline.new_caller(), hold_seconds=STAYS_ON_THE_LINE, HOTLINE_AGI_URL=url
+        )
+        await hotline.events.wait_for(
+            lambda e: e.get("Event") == "AGIExecStart" and e.get("Uniqueid") == in_progress, timeout=10
+        )
+        server.send_signal(signal.SIGKILL)
+        server.wait(10)
+        await assert_reaches_agent(hotline, in_progress, "8005", timeout=15)
+        await hotline.ami.hangup(caller)
+        await hotline.record(in_progress)
+        # The server stays down: the next call goes straight to the queue.
+        after, caller = await hotline.call(hotline.new_caller(), hold_seconds=STAYS_ON_THE_LINE, HOTLINE_AGI_URL=url)
+        await assert_reaches_agent(hotline, after, "8005", timeout=10)
+        await hotline.ami.hangup(caller)
+        records = await hotline.record(after)
     assert all(r.agi_fallback for r in records.values())
 
 
 async def test_agi_server_killed_during_a_burst_every_caller_is_answered(hotline: Hotline, port: int) -> None:
     before = fallbacks()
     agents = ("8006", "8007", "8008", "8009", "8010", "8011")  # one agent for each caller
-    async with agi_process() as (server, url):
-        async with AsyncExitStack() as stack:
-            for i, extension in enumerate(agents):
-                await stack.enter_async_context(hotline.agent(extension, port + 5 * i))
-            burst = [
-                await hotline.call(hotline.new_caller(), hold_seconds=STAYS_ON_THE_LINE, HOTLINE_AGI_URL=url)
-                for _ in agents
-            ]
-            for uniqueid, _ in burst:  # every call is in our IVR when the server dies
-                await hotline.events.wait_for(
-                    lambda e, u=uniqueid: e.get("Event") == "AGIExecStart" and e.get("Uniqueid") == u, timeout=15
-                )
-            server.send_signal(signal.SIGKILL)
-            connects = [await hotline.events.wait_for(is_event("AgentConnect", Uniqueid=u), 40) for u, _ in burst]
-            for _, caller in burst:
-                await hotline.ami.hangup(caller)
-            records = [await hotline.record(u) for u, _ in burst]
+    async with agi_process() as (server, url), AsyncExitStack() as stack:
+        for i, extension in enumerate(agents):
+            await stack.enter_async_context(hotline.agent(extension, port + 5 * i))
+        burst = [
+            await hotline.call(hotline.new_caller(), hold_seconds=STAYS_ON_THE_LINE, HOTLINE_AGI_URL=url)
+            for _ in agents
+        ]
+        for uniqueid, _ in burst:  # every call is in our IVR when the server dies
+            await hotline.events.wait_for(is_event("AGIExecStart", Uniqueid=uniqueid), timeout=15)
+        server.send_signal(signal.SIGKILL)
+        connects = [await hotline.events.wait_for(is_event("AgentConnect", Uniqueid=u), 40) for u, _ in burst]
+        for _, caller in burst:
+            await hotline.ami.hangup(caller)
+        records = [await hotline.record(u) for u, _ in burst]
     assert {c["Interface"] for c in connects} <= {f"PJSIP/{a}" for a in agents}
     assert all(r.agi_fallback and r.agent for rs in records for r in rs.values())
     assert fallbacks() - before == len(agents)  # each fallback counted for Prometheus, once per call

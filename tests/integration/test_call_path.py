@@ -36,6 +36,7 @@ async def test_local_call_reaches_agent_and_is_recorded(hotline: Hotline, port: 
         # Held 16 s from the answer; the IVR took ~12.5 s of that, so the agent talked for the rest.
         assert record.talk_seconds is not None and 1 <= record.talk_seconds <= 8, (backend, record.talk_seconds)
         assert record.abandoned is False
+        assert record.started_at and record.answered_at and record.ended_at, backend
         assert record.started_at < record.answered_at < record.ended_at
 
 
@@ -72,7 +73,7 @@ async def test_caller_hanging_up_in_queue_is_recorded_as_abandoned(hotline: Hotl
         assert record.abandoned is True
         assert record.agent is None and record.answered_at is None
         assert record.wait_seconds == pytest.approx(float(abandon["HoldTime"]), abs=1)
-        assert 2 <= record.wait_seconds <= 6  # 17 s hold less ~12.5 s of IVR prompts and the position
+        assert record.wait_seconds is not None and 2 <= record.wait_seconds <= 6  # 17 s hold less ~12.5 s of IVR prompts and the position
 
 
 async def test_key_0_hands_the_caller_to_police_110(hotline: Hotline) -> None:

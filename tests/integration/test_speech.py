@@ -196,7 +196,7 @@ async def test_an_emergency_phrase_moves_the_caller_up_and_alerts_supervisors(
         async with asyncio.timeout(5):
             while await positions(hotline) != {urgent_id: "1", first_id: "2"}:
                 await asyncio.sleep(0.1)
-        assert speech.speech.drafts.draft_of(urgent_id)["urgent"] is True
+        assert (draft := speech.speech.drafts.draft_of(urgent_id)) is not None and draft["urgent"] is True
     finally:
         hotline.hub.unsubscribe(alerts)
         drafting.set_emergency_phrases(configured)

@@ -63,5 +63,5 @@ async def test_records_survive_a_database_outage_and_a_restart(tmp_path: Path) -
     assert spool.pending() == []
     assert REGISTRY.get_sample_value("hotline_call_records_spooled") == 0
     with sessions() as session:
-        assert get_call_record(session, "a.1").queue == "hotline-general"
-        assert get_call_record(session, "a.2").caller == "13800138000"
+        assert (first := get_call_record(session, "a.1")) is not None and first.queue == "hotline-general"
+        assert (second := get_call_record(session, "a.2")) is not None and second.caller == "13800138000"

@@ -6,10 +6,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from domain.errors import ChangedMeanwhile
-
-from domain.callbacks import CallbackPolicy, CallbackReason, CallbackStatus, Outcome, claim, new_callback, record_attempt
+from domain.callbacks import (
+    CallbackPolicy,
+    CallbackReason,
+    CallbackStatus,
+    Outcome,
+    claim,
+    new_callback,
+    record_attempt,
+)
 from domain.calls import CallRecord
+from domain.errors import ChangedMeanwhile
 from domain.tickets import Actor, Role
 from storage.call_records import save_call_record
 from storage.callbacks import create_callback, create_callback_for_call, list_callbacks, load_callback, save_callback
@@ -62,12 +69,12 @@ def test_requested_callbacks_without_a_call_are_each_new(session: Session) -> No
 
 def test_a_change_to_an_outdated_task_is_refused(session: Session) -> None:
     stored = create_callback_for_call(session, abandoned(), NOW)
-    assert stored is not None
+    assert stored is not None and stored.id is not None
     save_callback(session, claim(stored, AGENT, NOW, POLICY))
     other = Actor("agent-2", Role.AGENT)
     with pytest.raises(ChangedMeanwhile, match="version 2, not 1"):
         save_callback(session, claim(stored, other, NOW, POLICY))  # based on the version before the claim
-    assert load_callback(session, stored.id).claimed_by == "agent-1"
+    assert (kept := load_callback(session, stored.id)) is not None and kept.claimed_by == "agent-1"
 
 
 def test_the_list_puts_open_tasks_first_soonest_due_first(session: Session) -> None:

@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from ivr.flow import Flow
+from ivr.validation import FlowCatalogue, InvalidFlow, parse_flow_text
 from services.ivr_versions import (
     MAX_SOURCE_BYTES,
     IvrAdmin,
@@ -20,9 +22,8 @@ from services.ivr_versions import (
     VersionConflict,
     VersionNotFound,
 )
-from ivr.flow import Flow
-from ivr.validation import FlowCatalogue, InvalidFlow, parse_flow_text
 from storage.database import make_engine, make_session_factory
+from storage.ivr_versions import IvrVersion
 from storage.migrate import upgrade_database
 from telephony.prompts import PromptRenderError
 from tests.conftest import Installer
@@ -51,10 +52,22 @@ def admin(sessions: Callable[[], Session], installer: Installer) -> IvrAdmin:
     return IvrAdmin(sessions, checker(), installer, clock=lambda: NOW)
 
 
+def live_version(admin: IvrAdmin) -> IvrVersion:
+    live = admin.live()
+    assert live is not None, "no version is live"
+    return live
+
+
+def seeded(admin: IvrAdmin, source: str) -> int:
+    number = admin.seed(source)
+    assert number is not None, "versions existed already"
+    return number
+
+
 def test_seed_publishes_the_default_flow_once(admin: IvrAdmin, installer: Installer) -> None:
     number = admin.seed(DEFAULT)
     assert number is not None and installer.installed == [DEFAULT]
-    live = admin.live()
+    live = live_version(admin)
     assert (live.number, live.source, live.created_by, live.status) == (number, DEFAULT, "system", "live")
     assert admin.seed(HOLIDAY) is None
     assert installer.installed == [DEFAULT] and [v.number for v in admin.versions()] == [number]
@@ -113,7 +126,7 @@ def test_publishing_installs_then_makes_the_version_live(admin: IvrAdmin, instal
 
 
 def test_publishing_the_live_or_an_unknown_version_is_refused(admin: IvrAdmin, installer: Installer) -> None:
-    number = admin.seed(DEFAULT)
+    number = seeded(admin, DEFAULT)
     with pytest.raises(VersionConflict, match=f"version {number} is already live"):
         admin.publish(number, "admin-li")
     with pytest.raises(VersionNotFound, match=f"no IVR flow version {number + 1}"):
@@ -131,7 +144,7 @@ def test_a_failed_install_changes_nothing(admin: IvrAdmin, installer: Installer,
             as raised:
         admin.publish(holiday.number, "admin-li")
     assert str(failure) in str(raised.value)
-    assert admin.live().number == first and [e.action for e in admin.audit(limit=1)] == ["draft"]
+    assert live_version(admin).number == first and [e.action for e in admin.audit(limit=1)] == ["draft"]
     installer.failure = None
     assert admin.publish(holiday.number, "admin-li").status == "live"
 
@@ -161,7 +174,7 @@ def test_rollback_only_to_a_version_live_before(admin: IvrAdmin, installer: Inst
         admin.rollback("admin-li", to=first)
     with pytest.raises(VersionNotFound):
         admin.rollback("admin-li", to=never.number + 1)
-    assert installer.installed == [DEFAULT] and admin.live().number == first
+    assert installer.installed == [DEFAULT] and live_version(admin).number == first
 
 
 def test_rollback_checks_the_version_again(sessions: Callable[[], Session], admin: IvrAdmin,
@@ -173,11 +186,11 @@ def test_rollback_checks_the_version_again(sessions: Callable[[], Session], admi
     with pytest.raises(InvalidFlow) as raised:
         without_business.rollback("admin-li")
     assert "nodes.general.queue" in [e.where for e in raised.value.errors]
-    assert admin.live().number == holiday.number and installer.installed == [BUSINESS, HOLIDAY]
+    assert live_version(admin).number == holiday.number and installer.installed == [BUSINESS, HOLIDAY]
 
 
 def test_diff_names_the_versions_and_what_changed(admin: IvrAdmin) -> None:
-    first = admin.seed(DEFAULT)
+    first = seeded(admin, DEFAULT)
     business, _ = admin.draft(BUSINESS, "admin-li")
     diff = admin.diff(first, business.number)
     assert diff.unified.startswith(f"--- version {first}\n+++ version {business.number}\n")

@@ -56,10 +56,11 @@ def test_the_latest_publish_or_rollback_is_live(session: Session) -> None:
     record_publish(session, one, "admin", "rollback", f"rolled back from version {two}", later(3))
     assert live_flow(session) == LiveFlow(one, "v: 0") and previous_live(session) == two
     add_version(session, "v: 9", "admin", "", later(4))  # a later draft changes nothing
-    assert live_flow(session).number == one
+    assert (live := live_flow(session)) is not None and live.number == one
     statuses = {v.number: v.status for v in list_versions(session)}
     assert statuses == {one: "live", two: "retired", three: "draft", three + 1: "draft"}
-    assert get_version(session, two).status == "retired" and get_version(session, three).status == "draft"
+    assert (second := get_version(session, two)) is not None and second.status == "retired"
+    assert (third := get_version(session, three)) is not None and third.status == "draft"
 
 
 def test_versions_and_events_are_listed_newest_first(session: Session) -> None:
@@ -101,5 +102,5 @@ def test_versions_and_their_audit_are_append_only_in_the_database(session: Sessi
     record_publish(session, number, "admin-li", "publish", "", later(1))
     with pytest.raises(DatabaseError, match="append-only"), session.begin_nested():
         session.execute(text(statement))
-    assert get_version(session, number).source == "version: 1\n"
+    assert (version := get_version(session, number)) is not None and version.source == "version: 1\n"
     assert [(e.actor, e.action) for e in audit_events(session)] == [("admin-li", "publish"), ("admin-li", "draft")]

@@ -11,9 +11,9 @@ from pydantic import TypeAdapter
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from storage.migrate import upgrade_database
 from domain.tickets import SHANGHAI, Channel, RequestType, Ticket, TicketStatus
 from storage.database import make_engine
+from storage.migrate import upgrade_database
 from storage.tables import Base
 from storage.tickets import audit_trail, load_ticket_with_deadlines
 from tests.calendars import deadlines_of
@@ -61,12 +61,14 @@ def test_tickets_stored_without_a_deadline_get_one_when_the_calendar_arrives(fre
     upgrade_database(fresh_url)
     with Session(engine) as session:
         got = {n: load_ticket_with_deadlines(session, n) for n in (stored.number, within.number)}
-        audit = {n: [(r.action, r.note) for r in audit_trail(session, n)] for n in got}
+        audit = {n: [(r.action, r.note or "") for r in audit_trail(session, n)] for n in got}
     engine.dispose()
-    given = got[stored.number][1]
+    found, found_within = got[stored.number], got[within.number]
+    assert found is not None and found_within is not None
+    given = found[1]
     assert given is not None and given.provisional and given.close_by.astimezone(SHANGHAI).date() == date(2027, 1, 1)
     assert given.warn_at < given.close_by
     assert [a for a, _ in audit[stored.number]] == ["deadline_moved"] and "设为 2027-01-01（暂定）" in audit[stored.number][0][1]
-    kept = got[within.number][1]
+    kept = found_within[1]
     assert kept is not None and kept.close_by == deadlines_of(within).close_by and not kept.provisional
     assert audit[within.number] == []  # its deadline did not move: only its warning time was added

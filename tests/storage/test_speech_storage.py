@@ -31,4 +31,5 @@ def test_the_call_draft_is_replaced_as_it_grows(session: Session) -> None:
     save_call_draft(session, "hotline-1.8", "13800138000", {"transcript": "楼下烧烤店"}, STARTED.replace(minute=31))
     session.flush()
     row = load_call_draft(session, "hotline-1.8")
+    assert row is not None
     assert (row.draft, row.updated_at) == ({"transcript": "楼下烧烤店"}, STARTED.replace(minute=31))

@@ -22,7 +22,7 @@ def add(session: Session, status: TicketStatus, created: datetime, deadline: dat
     ticket = Ticket(number=number, request_type=RequestType.COMPLAINT, channel=Channel.PHONE, content="噪音扰民",
                     created_at=created, status=status)
     warn_at = created + (deadline - created) * 0.8
-    insert_ticket(session, ticket, AuditEntry(number, created, "agent1", Role.AGENT, "create", None, status, ""),  # type: ignore[arg-type]
+    insert_ticket(session, ticket, AuditEntry(number, created, "agent1", Role.AGENT, "create", None, status, ""),
                   Deadlines(deadline, warn_at, provisional))
 
 

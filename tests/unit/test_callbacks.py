@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -19,9 +20,9 @@ from domain.callbacks import (
     cancel,
     check_may_call,
     claim,
+    kept_place_call_ended,
     new_callback,
     record_attempt,
-    kept_place_call_ended,
     task_for_call,
 )
 from domain.calls import CallRecord, CallTracker
@@ -56,8 +57,8 @@ def test_only_dialable_numbers_can_be_called_back(raw: str | None, number: str |
     assert callable_number(raw) == number
 
 
-def record(**fields) -> CallRecord:
-    base = dict(uniqueid="1700000000.7", caller="13912345678", started_at=NOW, route_action="queue",
+def record(**fields: Any) -> CallRecord:
+    base: dict[str, Any] = dict(uniqueid="1700000000.7", caller="13912345678", started_at=NOW, route_action="queue",
                 queue="hotline-general", queue_joined_at=NOW + timedelta(seconds=20))
     return CallRecord(**base | fields)
 

@@ -7,12 +7,19 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import String
 
 from hotline.cli import main
 from routing.departments import InvalidDepartments, parse_departments
 from storage.tables import DepartmentRow
 
 COLUMNS = DepartmentRow.__table__.columns
+
+
+def length_of(column: str) -> int:
+    kind = COLUMNS[column].type
+    assert isinstance(kind, String) and kind.length is not None, f"{column} is not a String(n) column"
+    return kind.length
 
 
 def unit(code: str, **extra) -> dict:
@@ -57,7 +64,7 @@ def test_the_import_command_names_a_missing_file(tmp_path: Path, capsys: pytest.
 
 
 def test_a_phone_longer_than_its_column_is_refused() -> None:
-    too_long = "9" * (COLUMNS["phone"].type.length + 1)
+    too_long = "9" * (length_of("phone") + 1)
 
     assert errors_of([unit("zjj", phone=too_long)]) == [
         f"[0] (code 'zjj').phone: expected 3 to 20 digits (the unit's phone extension), got '{too_long}'"
@@ -66,8 +73,8 @@ def test_a_phone_longer_than_its_column_is_refused() -> None:
 
 @pytest.mark.parametrize("field", ["code", "name"])
 def test_a_value_longer_than_its_column_is_refused_naming_the_field(field: str) -> None:
-    entry = unit("zjj") | {field: "x" * (COLUMNS[field].type.length + 1)}
+    entry = unit("zjj") | {field: "x" * (length_of(field) + 1)}
 
     errors = errors_of([entry])
 
-    assert len(errors) == 1 and f".{field}: " in errors[0] and str(COLUMNS[field].type.length) in errors[0]
+    assert len(errors) == 1 and f".{field}: " in errors[0] and str(length_of(field)) in errors[0]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from routing.departments import InvalidDepartments, load_departments, parse_departments
+from routing.departments import Department, DepartmentTree, InvalidDepartments, load_departments, parse_departments
 
 BENCH_DEPARTMENTS = Path(__file__).resolve().parents[2] / "bench" / "data" / "departments.json"
 
@@ -17,6 +17,12 @@ def unit(code: str, parent: str | None = None, **extra) -> dict:
     return entry
 
 
+def found(tree: DepartmentTree, code: str) -> Department:
+    department = tree.get(code)
+    assert department is not None, f"no unit {code}"
+    return department
+
+
 def errors_of(data: object) -> list[str]:
     with pytest.raises(InvalidDepartments) as caught:
         parse_departments(data)
@@ -25,8 +31,8 @@ def errors_of(data: object) -> list[str]:
 
 def test_parses_levels_children_and_roots() -> None:
     tree = parse_departments([unit("district", keywords=["东湖区"]), unit("street", parent="district"), unit("water")])
-    assert tree.get("district").level == 2 and tree.get("district").keywords == ("东湖区",)
-    assert tree.get("street").level == 3 and tree.get("street").parent == "district"
+    assert found(tree, "district").level == 2 and found(tree, "district").keywords == ("东湖区",)
+    assert found(tree, "street").level == 3 and found(tree, "street").parent == "district"
     assert [d.code for d in tree.children("district")] == ["street"]
     assert tree.children("water") == []
     assert tree.is_subunit("district", "street") and not tree.is_subunit("water", "street")
@@ -91,10 +97,10 @@ def test_load_reports_unreadable_json(tmp_path: Path) -> None:
     with pytest.raises(InvalidDepartments, match="cannot read JSON"):
         load_departments(path)
     path.write_text(json.dumps([unit("a")]), encoding="utf-8")
-    assert load_departments(path).get("a").name == "a 单位"
+    assert found(load_departments(path), "a").name == "a 单位"
 
 
 def test_bench_city_is_valid() -> None:
     tree = load_departments(BENCH_DEPARTMENTS)
     assert len(tree.roots()) >= 25
-    assert all(d.level == 3 and tree.get(d.parent).level == 2 for d in tree if d.parent)
+    assert all(d.level == 3 and found(tree, d.parent).level == 2 for d in tree if d.parent)

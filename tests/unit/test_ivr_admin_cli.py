@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from services.ivr_versions import IvrAdmin
 from hotline.ivr_cli import register
 from ivr.validation import FlowCatalogue, parse_flow_text
+from services.ivr_versions import IvrAdmin
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 
@@ -58,6 +58,7 @@ def test_publish_a_file_and_list_it(hotline, admin: IvrAdmin, installed: list[st
     assert hotline("publish", flow_file(tmp_path, "default.yaml", DEFAULT), "--by", "admin-li", "--note", "上线") == 0
     assert "version 1 published" in capsys.readouterr().out
     live = admin.live()
+    assert live is not None
     assert (live.number, live.source, live.created_by, live.note) == (1, DEFAULT, "admin-li", "上线")
     assert installed == [DEFAULT]
 
@@ -90,7 +91,7 @@ def test_rollback_and_the_audit(hotline, admin: IvrAdmin, installed: list[str], 
     hotline("publish", flow_file(tmp_path, "b.yaml", HOLIDAY), "--by", "admin-li")
     assert hotline("rollback", "--by", "admin-wang") == 0
     assert "version 1 is live again" in capsys.readouterr().out
-    assert admin.live().number == 1 and installed == [DEFAULT, HOLIDAY, DEFAULT]
+    assert (live := admin.live()) is not None and live.number == 1 and installed == [DEFAULT, HOLIDAY, DEFAULT]
     assert hotline("rollback", "--to", "3", "--by", "admin-wang") == 1
     assert "no IVR flow version 3" in capsys.readouterr().err
 

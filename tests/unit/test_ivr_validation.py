@@ -9,7 +9,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from ivr.flow import AudioPrompt, Flow
+from ivr.flow import AudioPrompt, CallbackOfferNode, ConditionNode, Flow, MenuNode, PlayNode
 from ivr.validation import FlowCatalogue, FlowError, InvalidFlow, parse_flow, parse_flow_text
 
 CATALOGUE = FlowCatalogue(queues=("general", "vip"), targets=("110", "120"), audio=("welcome_rec",))
@@ -331,7 +331,8 @@ def test_a_condition_field_on_the_wrong_test_is_named(
     {"test": "long_wait", "wait_seconds": 0},
 ])
 def test_well_formed_conditions_are_valid(data: dict, condition: dict) -> None:
-    assert parse_flow(with_condition(data, **condition), CATALOGUE).nodes["check"].test == condition["test"]
+    check = parse_flow(with_condition(data, **condition), CATALOGUE).nodes["check"]
+    assert isinstance(check, ConditionNode) and check.test == condition["test"]
 
 
 def test_a_menu_language_key_must_be_an_option(data: dict) -> None:
@@ -370,7 +371,8 @@ def test_a_callback_number_from_collected_digits_is_valid(data: dict) -> None:
     with_collect(data)
     data["nodes"]["choose"]["options"]["3"] = "offer"
     data["nodes"]["offer"] = offer("phone")
-    assert parse_flow(data, CATALOGUE).nodes["offer"].number_from == "phone"
+    offered = parse_flow(data, CATALOGUE).nodes["offer"]
+    assert isinstance(offered, CallbackOfferNode) and offered.number_from == "phone"
 
 
 # --- loops and dead ends --------------------------------------------------------------------
@@ -395,7 +397,8 @@ def test_a_loop_through_a_condition_is_an_error(data: dict) -> None:
 
 def test_a_loop_through_a_menu_option_is_fine(data: dict) -> None:
     data["nodes"]["choose"]["options"]["9"] = "welcome"
-    assert parse_flow(data, CATALOGUE).nodes["choose"].options["9"] == "welcome"
+    choose = parse_flow(data, CATALOGUE).nodes["choose"]
+    assert isinstance(choose, MenuNode) and choose.options["9"] == "welcome"
 
 
 @pytest.mark.parametrize("node", [
@@ -454,9 +457,10 @@ def test_several_meaning_errors_are_reported_at_once(data: dict) -> None:
 
 def test_parse_flow_returns_a_frozen_flow(data: dict) -> None:
     flow = parse_flow(data, CATALOGUE)
-    assert isinstance(flow, Flow)
+    welcome = flow.nodes["welcome"]
+    assert isinstance(flow, Flow) and isinstance(welcome, PlayNode)
     with pytest.raises(ValidationError, match="frozen"):
-        flow.nodes["welcome"].next = "police"  # type: ignore[misc]
+        welcome.next = "police"  # type: ignore[misc]  # frozen: the test is that this is refused
 
 
 def test_a_very_long_chain_of_nodes_is_checked_without_crashing() -> None:

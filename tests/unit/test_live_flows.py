@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from agi import metrics
-from agi.session import RunningFlow
 from agi.live_flows import LiveFlows
+from agi.session import RunningFlow
 from ivr.flow import Flow
 from ivr.validation import FlowCatalogue, InvalidFlow, load_flow, parse_flow_text
 from storage.ivr_versions import LiveFlow

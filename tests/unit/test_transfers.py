@@ -6,7 +6,19 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.tickets import Action, Actor, Channel, Command, EmergencyHandoff, InvalidCommand, RequestType, Role, Ticket, TicketStatus, apply
+from domain.tickets import (
+    Action,
+    Actor,
+    Channel,
+    Command,
+    EmergencyHandoff,
+    InvalidCommand,
+    RequestType,
+    Role,
+    Ticket,
+    TicketStatus,
+    apply,
+)
 from domain.transfers import IllegalTransferStep, Transfer, TransferKind, TransferState
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
