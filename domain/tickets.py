@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar, overload
 from zoneinfo import ZoneInfo
 
 from domain.errors import Conflict, Invalid, Refused
@@ -24,7 +24,15 @@ class LabelledEnum(StrEnum):
 
     _zh: str
 
-    def __new__(cls, value: str, zh: str) -> LabelledEnum:
+    # `Role("agent")` looks a member up by its value (EnumMeta.__call__), but type checkers take a call of the
+    # class for a call of __new__: the first overload says what that call is, the second what defines a member.
+    @overload
+    def __new__(cls, value: str) -> Self: ...
+
+    @overload
+    def __new__(cls, value: str, zh: str) -> Self: ...
+
+    def __new__(cls, value: str, zh: str = "") -> Self:
         member = str.__new__(cls, value)
         member._value_ = value
         member._zh = zh
@@ -322,8 +330,8 @@ class AuditEntry:
     at: datetime
     actor_id: str
     role: Role
-    action: Action
-    from_status: TicketStatus
+    action: Action | str  # or "create" (a new ticket), "deadline_moved" (domain.deadline_moves)
+    from_status: TicketStatus | None  # None for "create"
     to_status: TicketStatus
     note: str
 
@@ -662,7 +670,7 @@ def _local(moment: datetime) -> datetime:
     return moment.astimezone(SHANGHAI) if moment.tzinfo else moment
 
 
-def public_progress(ticket: Ticket) -> dict:
+def public_progress(ticket: Ticket) -> dict[str, Any]:
     """What anyone holding the number may see (全程可查): no caller identity, address or content."""
     return {
         "number": ticket.number,

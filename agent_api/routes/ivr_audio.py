@@ -7,17 +7,11 @@ import asyncio
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
+from agent_api.context import ApiContext, context, require
 from agent_api.errors import responses
 from domain.errors import TooLarge, Unavailable
-from agent_api.context import ApiContext, context, require
 from storage.users import User
-from telephony.prompt_audio import (
-    MAX_UPLOAD_BYTES,
-    PromptAudioStore,
-    StoredAudio,
-    check_name,
-    convert_upload,
-)
+from telephony.prompt_audio import MAX_UPLOAD_BYTES, PromptAudioStore, StoredAudio, check_name, convert_upload
 
 router = APIRouter(prefix="/api/v1/admin/ivr/audio", tags=["ivr"])
 TOO_LARGE = (

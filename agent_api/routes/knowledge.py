@@ -9,9 +9,9 @@ from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from agent_api.params import RowId
-from agent_api.errors import ListedErrorsOut, responses
 from agent_api.context import ApiContext, context, db, require
+from agent_api.errors import ListedErrorsOut, responses
+from agent_api.params import RowId
 from domain.errors import NotFound
 from knowledge.entries import KnowledgeEntry, validate_entry
 from knowledge.importer import parse_csv, parse_json
@@ -55,7 +55,7 @@ def _entry(body: EntryIn, entry_id: int | None = None, retired: bool = False) ->
     return entry
 
 
-def _missing(entry_id: int | None) -> NotFound:
+def _missing(entry_id: int) -> NotFound:
     return NotFound(f"no knowledge entry {entry_id}", code="knowledge_entry_not_found")
 
 
@@ -68,7 +68,8 @@ def search(
     ctx: ApiContext = Depends(context),
 ) -> list[HitOut]:
     hits = ctx.indexes.knowledge.get(session).search(q, date.today(), limit=limit)
-    return [HitOut(entry=_out(get_entry(session, h.entry_id)), score=h.score, matched=list(h.matched)) for h in hits]
+    found = ((get_entry(session, h.entry_id), h) for h in hits)  # an entry deleted since the index was built is left out
+    return [HitOut(entry=_out(entry), score=h.score, matched=list(h.matched)) for entry, h in found if entry is not None]
 
 
 @router.post("", status_code=201, summary="Add an entry")
@@ -91,12 +92,12 @@ def read(
     return _out(entry)
 
 
-def _replace(session: Session, ctx: ApiContext, entry: KnowledgeEntry) -> EntryOut:
+def _replace(session: Session, ctx: ApiContext, entry_id: int, entry: KnowledgeEntry) -> EntryOut:
     stored = update_entry(session, entry)
     if stored is None:
-        raise _missing(entry.id)
+        raise _missing(entry_id)
     index = ctx.indexes.knowledge.get(session)
-    index.remove(stored.id)
+    index.remove(entry_id)
     index.add(stored)
     return _out(stored)
 
@@ -106,7 +107,7 @@ def edit(
     entry_id: RowId, body: EntryIn, _: User = Depends(require(*EDITORS)),
     session: Session = Depends(db), ctx: ApiContext = Depends(context),
 ) -> EntryOut:
-    return _replace(session, ctx, _entry(body, entry_id))
+    return _replace(session, ctx, entry_id, _entry(body, entry_id))
 
 
 @router.post("/{entry_id}/retire", summary="Retire an entry: kept on record, no longer found", responses=responses(404))
@@ -116,7 +117,7 @@ def retire(
     entry = get_entry(session, entry_id)
     if entry is None:
         raise _missing(entry_id)
-    return _replace(session, ctx, dataclasses.replace(entry, retired=True))
+    return _replace(session, ctx, entry_id, dataclasses.replace(entry, retired=True))
 
 
 @router.post(

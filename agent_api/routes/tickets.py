@@ -14,16 +14,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from agent_api.errors import AllowedActionsOut, MissingPartsOut, responses
 from agent_api.context import ApiContext, context, db, require
+from agent_api.errors import AllowedActionsOut, MissingPartsOut, responses
 from domain.errors import NotFound
 from domain.privacy import caller_view
 from domain.sla import Deadlines, SlaState, UrgentState, sla_state, urgent_state
 from domain.tickets import (
+    OPEN_STATUSES,
     Action,
     Actor,
     Command,
-    OPEN_STATUSES,
     NotAcceptedReason,
     Reply,
     Role,
@@ -34,9 +34,9 @@ from domain.tickets import (
     public_progress,
 )
 from routing.departments import DepartmentTree
+from routing.duplicates import duplicate_candidates, prior_request
 from services.draft_feedback import note_draft_outcome
 from services.ticket_intake import TicketIn, ticket_under
-from routing.duplicates import duplicate_candidates, prior_request
 from storage.database import DATABASE_UNREACHABLE
 from storage.departments import list_departments
 from storage.tickets import (

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -48,8 +49,8 @@ def subunits(parent: str, child: str) -> bool:
     return (parent, child) == ("WATER", "WATER-EAST")
 
 
-def make_ticket(**changes) -> Ticket:
-    fields = dict(
+def make_ticket(**changes: Any) -> Ticket:
+    fields: dict[str, Any] = dict(
         number="2024100800001",
         request_type=RequestType.COMPLAINT,
         channel=Channel.PHONE,
@@ -64,8 +65,8 @@ def make_ticket(**changes) -> Ticket:
     return Ticket(**(fields | changes))
 
 
-def make_reply(**changes) -> Reply:
-    fields = dict(
+def make_reply(**changes: Any) -> Reply:
+    fields: dict[str, Any] = dict(
         response="已恢复供水",
         handling_unit="WATER",
         handled_at=AT + timedelta(days=1),
