@@ -1,13 +1,18 @@
 """schemathesis over the OpenAPI description: requests generated from every route's schema, sent
 as an admin and as an agent, never get a server error; every refusal is a 4xx with an `error` code and a
-`detail`; and every reply is one the OpenAPI description lists for the route, in its schema."""
+`detail`; and every reply is one the OpenAPI description lists for the route, in its schema. Besides what the
+schemas allow, the requests carry hostile input (issue 20): lone surrogates, NUL and control characters in
+text, days and times at the edges of what Python can hold (in any UTC offset), and values nested a thousand
+deep."""
 
 from __future__ import annotations
 
+import json
 import secrets
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -29,6 +34,48 @@ from telephony.prompts import PromptInstaller
 schemathesis.openapi.media_type("audio/wav", st.binary(max_size=4096))  # prompt uploads: arbitrary bytes
 schema = schemathesis.pytest.from_fixture("api_schema")
 NEEDS_TELEPHONY = "call control is not running"  # no Asterisk in these tests: those routes say so with a 503
+
+# Hostile input. Days and times anywhere from year 1 to 9999, in any UTC offset (hypothesis tries the ends).
+OFFSETS = st.integers(-14 * 60, 14 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
+schemathesis.openapi.format("date", st.dates().map(date.isoformat))
+schemathesis.openapi.format(
+    "date-time", st.one_of(st.datetimes(timezones=OFFSETS), st.datetimes()).map(datetime.isoformat)
+)
+HOSTILE_TEXT = st.text(
+    st.one_of(st.characters(), st.characters(categories=["Cs"]), st.sampled_from("\x00\u202e\ufeff\n")),
+    min_size=1, max_size=12,
+)
+DEEP = 1000  # nesting deeper than Python's default recursion limit
+NESTED = "\x00nested deep\x00"  # stands for DEEP-nested lists around a NUL, written into the JSON text
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(value, dict | list) and value:
+        for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+            yield from _leaves(item, (*path, key))
+    else:
+        yield path
+
+
+def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[path[0]] = _replaced(value[path[0]], path[1:], new)
+    return copy
+
+
+def _as_json(value: Any) -> bytes:
+    """JSON as bytes: lone surrogates go as \\ud800 escapes (they cannot be UTF-8), nesting has no limit."""
+    return json.dumps(value).replace(json.dumps(NESTED), "[" * DEEP + '"\\u0000"' + "]" * DEEP).encode()
+
+
+def hostile_body(_ctx: Any, body: Any) -> st.SearchStrategy[Any]:
+    """The generated JSON body, or it with one value replaced by hostile text or deep nesting."""
+    if not isinstance(body, dict | list):
+        return st.just(body)
+    hostile = st.tuples(st.sampled_from(list(_leaves(body))), st.one_of(HOSTILE_TEXT, st.just(NESTED)))
+    return st.one_of(st.just(body), hostile.map(lambda change: _as_json(_replaced(body, *change))))
 
 
 @pytest.fixture
@@ -54,7 +101,9 @@ def full_api(connection: Connection, tmp_path: Path) -> TestClient:
 
 @pytest.fixture
 def api_schema(full_api: TestClient):
-    return schemathesis.openapi.from_asgi("/openapi.json", full_api.app)
+    api_schema = schemathesis.openapi.from_asgi("/openapi.json", full_api.app)
+    api_schema.hook("flatmap_body")(hostile_body)
+    return api_schema
 
 
 @pytest.fixture
