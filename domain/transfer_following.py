@@ -99,9 +99,12 @@ def follow_dial(transfer: Transfer | None, event: Event, agent_channel: str | No
         return steps.done()
     if event.get("Event") == "DialBegin":
         steps.advance(TransferState.RINGING)
-    elif event.get("DialStatus") == "ANSWER":
-        if steps.advance(TransferState.ANSWERED) and transfer.kind is not TransferKind.ATTENDED:
-            steps.advance(TransferState.COMPLETED)
+    elif (
+        event.get("DialStatus") == "ANSWER"
+        and steps.advance(TransferState.ANSWERED)
+        and transfer.kind is not TransferKind.ATTENDED
+    ):
+        steps.advance(TransferState.COMPLETED)
     return steps.done()
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from domain.transfer_following import PendingOriginate
+from domain.transfer_following import Followed, PendingOriginate
 from domain.transfers import Transfer
 from telephony.cti import Cti
 
@@ -40,10 +40,10 @@ class TraceRecorder:
             self.write(dict(event))
             await handle(event)
 
-        async def carried_out(*args: Any) -> None:
+        async def carried_out(call_id: str, followed: Followed) -> None:
             self._following = True
             try:
-                await carry_out(*args)
+                await carry_out(call_id, followed)
             finally:
                 self._following = False
 

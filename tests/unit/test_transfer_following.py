@@ -76,8 +76,8 @@ def replay(name: str) -> Replay:
         elif kind == "TraceOriginating":
             run.progress.originates[entry["ActionID"]] = PendingOriginate(entry["CallId"], entry["Room"])
         elif kind == "TraceStep":
-            transfer = run.progress.transfers.get(entry["CallId"])
-            run.apply(entry["CallId"], advance(transfer, TransferState(entry["State"]), now, entry["Reason"]))
+            current = run.progress.transfers.get(entry["CallId"])
+            run.apply(entry["CallId"], advance(current, TransferState(entry["State"]), now, entry["Reason"]))
         elif kind == "TraceBoard":
             args: list = entry["Args"]
             if entry["Change"] == "set_mode":
