@@ -21,8 +21,13 @@ class SignIns:
         self._lock = threading.Lock()
 
     def user(self, session: Session, token: str, now: datetime) -> User | None:
-        """The token's user (None: unknown, revoked or expired). With the database unreachable, the
-        user it last confirmed for this token; with none confirmed, the database's error is raised."""
+        """The token's user (None: unknown, revoked or expired)."""
+        sign_in = self.sign_in(session, token, now)
+        return sign_in.user if sign_in else None
+
+    def sign_in(self, session: Session, token: str, now: datetime) -> SignIn | None:
+        """The token's user and expiry (None: unknown, revoked or expired). With the database
+        unreachable, what it last confirmed for this token; with none confirmed, its error is raised."""
         try:
             sign_in = sign_in_for_token(session, token, now)
         except DATABASE_UNREACHABLE:
@@ -30,12 +35,19 @@ class SignIns:
                 remembered = self._confirmed.get(token_digest(token))
             if remembered is None:
                 raise
-            return remembered.user if remembered.expires_at > now else None
+            return remembered if remembered.expires_at > now else None
         if sign_in is None:
             self.forget(token)
             return None
         self.remember(token, sign_in, now)
-        return sign_in.user
+        return sign_in
+
+    def holds(self, token: str, now: datetime) -> bool:
+        """Whether the token is still good as far as this process knows, without asking the
+        database: confirmed, not signed out, not expired."""
+        with self._lock:
+            remembered = self._confirmed.get(token_digest(token))
+        return remembered is not None and remembered.expires_at > now
 
     def remember(self, token: str, sign_in: SignIn, now: datetime) -> None:
         with self._lock:

@@ -99,6 +99,16 @@ class Settings(BaseSettings):
     voice_message_max_seconds: int = 60
 
     api_port: int = 8000
+    # Limits on the API, per process (429 with Retry-After; 413 for bodies). Failed sign-ins within the
+    # window: one username from one address, one address over any usernames, and overall (a username
+    # that signed in from an address before is not held up there by the overall limit).
+    sign_in_window_seconds: float = 300.0
+    sign_in_failures_per_user_at_address: int = 5
+    sign_in_failures_per_address: int = 20
+    sign_in_failures_overall: int = 60
+    progress_window_seconds: float = 600.0
+    progress_misses_per_address: int = 10  # public progress lookups that found no ticket
+    max_request_bytes: int = 1024 * 1024  # request bodies; recordings (10 MB) and knowledge imports have their own
     metrics_port: int = 9105
 
     @property

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from agent_api.context import ApiContext, bearer, context, current_user, db
+from agent_api.context import ApiContext, bearer, client_address, context, current_user, db
 from agent_api.errors import responses
-from agent_api.passwords import verify_password
-from domain.errors import TooMany, Unauthenticated
-from storage.users import SignIn, User, find_user, revoke_token, store_token
+from agent_api.passwords import check_password
+from domain.errors import Unauthenticated
+from storage.database import reading
+from storage.users import SignIn, User, find_user, revoke_token, store_token, token_digest
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -43,21 +45,30 @@ class Me(BaseModel):
     summary="Exchange username and password for a bearer token",
     responses=responses(401, 429),
 )
-def login(body: Login, session: Session = Depends(db), ctx: ApiContext = Depends(context)) -> Token:
-    wait = ctx.login_throttle.retry_after(body.username)
-    if wait:
-        raise TooMany(f"too many failed sign-ins for {body.username}: try again in {wait:.0f} s", int(wait) + 1,
-                      code="sign_ins_throttled")
-    user = find_user(session, body.username)
-    if not verify_password(user.password_hash if user else None, body.password) or user is None:
-        ctx.login_throttle.failed(body.username)
+async def login(body: Login, request: Request, ctx: ApiContext = Depends(context)) -> Token:
+    # A throttled attempt is refused on the event loop, holding no thread. The password is checked
+    # with no transaction open: Argon2 takes a while, and the database (SQLite's one write lock)
+    # must not wait for it.
+    attempt = ctx.sign_in_throttle.admit(body.username, client_address(request))
+    user = await asyncio.to_thread(_find_user, ctx, body.username)
+    if not await check_password(user.password_hash if user else None, body.password) or user is None:
         raise Unauthenticated("wrong username or password", code="wrong_credentials")
-    ctx.login_throttle.succeeded(body.username)
+    ctx.sign_in_throttle.succeeded(attempt)
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    store_token(session, token, user.id, now, now + ctx.token_lifetime)
+    await asyncio.to_thread(_store_token, ctx, token, user.id, now, now + ctx.token_lifetime)
     ctx.sign_ins.remember(token, SignIn(user, now + ctx.token_lifetime), now)
     return Token(token=token, expires_at=now + ctx.token_lifetime, role=user.role, unit_code=user.unit_code)
+
+
+def _find_user(ctx: ApiContext, username: str) -> User | None:
+    with reading(ctx.sessions) as session:
+        return find_user(session, username)
+
+
+def _store_token(ctx: ApiContext, token: str, user_id: int, now: datetime, expires_at: datetime) -> None:
+    with ctx.sessions() as session, session.begin():
+        store_token(session, token, user_id, now, expires_at)
 
 
 @router.post("/logout", status_code=204, summary="Revoke the token used for this request")
@@ -68,6 +79,7 @@ def logout(
     ctx: ApiContext = Depends(context),
 ) -> None:
     ctx.sign_ins.forget(credentials.credentials)
+    ctx.hub.signed_out(token_digest(credentials.credentials))  # its live sockets close
     revoke_token(session, credentials.credentials)
 
 
