@@ -31,8 +31,8 @@ Every route needs a bearer token from `POST /api/v1/auth/login`, except health. 
 Every refusal is a JSON body `{"error": code, "detail": text}`, plus the fields some errors add
 (`allowed_actions`, `missing`, `errors`): `error` is a stable code to branch on, `detail` is for
 people. 401 not signed in; 403 the role may not; 404 not found (or not yours to see); 409 not
-possible now, or changed meanwhile; 422 invalid data; 429 too many attempts (Retry-After); 502 a
-part we rely on failed; 503 a part we need is down, nothing was done (Retry-After)."""
+possible now, or changed meanwhile; 413 the body is too large; 422 invalid data; 429 too many attempts
+(Retry-After); 502 a part we rely on failed; 503 a part we need is down, nothing was done (Retry-After)."""
 
 
 def create_app(ctx: ApiContext) -> FastAPI:
@@ -40,7 +40,9 @@ def create_app(ctx: ApiContext) -> FastAPI:
     app.state.context = ctx
     app.add_middleware(RefuseNul)
     # Outermost, so that nothing reads a body past its limit (the last added wraps the others).
-    app.add_middleware(LimitBodies, default=ctx.max_body_bytes, larger={**ivr_audio.LARGE_BODIES, **knowledge.LARGE_BODIES})
+    app.add_middleware(
+        LimitBodies, default=ctx.max_body_bytes, larger={**ivr_audio.LARGE_BODIES, **knowledge.LARGE_BODIES}
+    )
     for module in (
         auth, barred_callers, departments, knowledge, tickets, callbacks, reports, calls, ivr, ivr_audio, calendar, live,
     ):

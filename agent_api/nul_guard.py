@@ -1,6 +1,7 @@
 """Refuses NUL characters in a request's path, query or JSON body with a 422. PostgreSQL text cannot
 hold them (it raises a DataError deep inside a route, a 500), SQLite would store them; refusing them
-at the door gives both backends the same clear answer for every route."""
+at the door gives both backends the same clear answer for every route. The body it reads is bounded
+by LimitBodies, which wraps it."""
 
 from __future__ import annotations
 
@@ -13,12 +14,18 @@ DETAIL = "text may not contain NUL (U+0000) characters"
 
 
 def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
+    """Whether a string anywhere in a decoded JSON value holds NUL; iterative, for any nesting depth."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 
@@ -27,8 +34,8 @@ def _json_holds_nul(body: bytes) -> bool:
         return False
     try:
         return _holds_nul(json.loads(body))
-    except ValueError:
-        return False  # not JSON: the route's own validation says so
+    except (ValueError, RecursionError):
+        return False  # not JSON, or nested too deeply to decode: the route's own validation says so
 
 
 class RefuseNul:
@@ -47,14 +54,12 @@ class RefuseNul:
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []
-        body = b""
         while True:
             message = await receive()
             messages.append(message)
-            body += message.get("body", b"")
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break
-        if _json_holds_nul(body):
+        if _json_holds_nul(b"".join(m.get("body", b"") for m in messages)):
             await self._refuse(scope, receive, send)
             return
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from agent_api.context import ApiContext, context, db, require
 from agent_api.errors import ListedErrorsOut, responses
 from agent_api.params import RowId
-from domain.errors import NotFound
+from domain.errors import Invalid, NotFound
 from knowledge.entries import KnowledgeEntry, validate_entry
 from knowledge.importer import parse_csv, parse_json
 from storage.knowledge import add_entries, get_entry, update_entry
@@ -20,6 +20,8 @@ from storage.users import User
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge base"])
 EDITORS = ("supervisor", "admin")
+MAX_IMPORT_BYTES = 16 * 1024 * 1024  # a whole knowledge base, as CSV or JSON
+LARGE_BODIES = {"/api/v1/knowledge/import": MAX_IMPORT_BYTES}  # path → its body limit, above the default
 
 
 class EntryIn(BaseModel):
@@ -120,14 +122,26 @@ def retire(
     return _replace(session, ctx, entry_id, dataclasses.replace(entry, retired=True))
 
 
+async def import_text(request: Request) -> str:
+    """The import's text, read only once the dependencies before this one (signing in) have passed:
+    an import may be large, and nobody's body is held in memory before they are known."""
+    try:
+        return (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid("the import is not UTF-8 text", code="import_not_utf8") from None
+
+
 @router.post(
     "/import", status_code=201, summary="Import entries from JSON (a list) or CSV text",
-    responses=responses(422, s422=ListedErrorsOut),
+    responses=responses(413, 422, s422=ListedErrorsOut),
+    openapi_extra={"requestBody": {"required": True, "content": {"text/plain": {
+        "schema": {"type": "string"}, "example": "question,answer,keywords,department,valid_from,valid_to\n...",
+    }}}},
 )
 def import_entries(
-    body: str = Body(media_type="text/plain", examples=["question,answer,keywords,department,valid_from,valid_to\n..."]),
     format: str = Query(pattern="^(json|csv)$"),
     _: User = Depends(require(*EDITORS)),
+    body: str = Depends(import_text),
     session: Session = Depends(db),
     ctx: ApiContext = Depends(context),
 ) -> dict[str, int]:
