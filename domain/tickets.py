@@ -666,25 +666,8 @@ def ticket_number(day: date, sequence: int) -> str:
     return f"{day:%Y%m%d}{sequence:05d}"
 
 
-def _local(moment: datetime) -> datetime:
-    return moment.astimezone(SHANGHAI) if moment.tzinfo else moment
-
-
 def public_progress(ticket: Ticket) -> dict[str, Any]:
-    """What anyone holding the number may see (全程可查): no caller identity, address or content."""
-    return {
-        "number": ticket.number,
-        "type": ticket.request_type.zh,
-        "status": ticket.status.zh,
-        "created": _local(ticket.created_at).date().isoformat(),
-        "answer": ticket.spot_answer,
-        "replies": [
-            {
-                "response": reply.response,
-                "unit": reply.handling_unit,
-                "handled_at": _local(reply.handled_at).isoformat() if reply.handled_at else None,
-                "result": reply.result,
-            }
-            for reply in ticket.replies
-        ],
-    }
+    """What anyone holding the number and the caller's phone number may see (全程可查): the status
+    only. Both numbers can be guessed, so the replies (what the units found and did) will need a
+    second factor, such as a code sent to the phone."""
+    return {"number": ticket.number, "status": ticket.status.zh}

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -625,27 +624,13 @@ def test_enums_have_english_values_and_chinese_labels() -> None:
     assert all(label.zh for enum in (Action, TicketStatus, Role) for label in enum)
 
 
-def test_public_progress_shows_no_caller_identity_address_or_content() -> None:
+def test_public_progress_shows_only_the_status() -> None:
     ticket = at_status(S.REPLIED, created_at=datetime(2024, 10, 7, 16, 0, tzinfo=SHANGHAI))
     progress = public_progress(ticket)
-    assert progress == {
-        "number": "2024100800001",
-        "type": "投诉",
-        "status": "已答复",
-        "created": "2024-10-07",
-        "answer": None,
-        "replies": [
-            {"response": "已恢复供水", "unit": "WATER", "handled_at": "2024-10-09T09:30:00+08:00", "result": "已解决"}
-        ],
-    }
+    assert progress == {"number": "2024100800001", "status": "已答复"}
     text = repr(progress)
-    for secret in ("13800138000", "张三", "东街1号", "小区停水三天"):
+    for secret in ("13800138000", "张三", "东街1号", "小区停水三天", "已恢复供水", "WATER"):
         assert secret not in text
-
-
-def test_public_progress_created_date_is_shanghai_local() -> None:
-    utc_evening = datetime(2024, 10, 7, 17, 0, tzinfo=ZoneInfo("UTC"))  # 01:00 on Oct 8 in Shanghai
-    assert public_progress(make_ticket(created_at=utc_evening))["created"] == "2024-10-08"
 
 
 def test_urgent_ticket_contact_and_on_site_times_are_recorded_once() -> None:
