@@ -44,14 +44,26 @@ def create_app(ctx: ApiContext) -> FastAPI:
         LimitBodies, default=ctx.max_body_bytes, larger={**ivr_audio.LARGE_BODIES, **knowledge.LARGE_BODIES}
     )
     for module in (
-        auth, barred_callers, departments, knowledge, tickets, callbacks, reports, calls, ivr, ivr_audio, calendar, live,
+        auth,
+        barred_callers,
+        departments,
+        knowledge,
+        tickets,
+        callbacks,
+        reports,
+        calls,
+        ivr,
+        ivr_audio,
+        calendar,
+        live,
     ):
         app.include_router(module.router)
     install_error_handlers(app)
     document_errors(app)
 
     @app.get(
-        "/api/v1/health", tags=["health"],
+        "/api/v1/health",
+        tags=["health"],
         summary="Whether Asterisk (AMI), the database, FastAGI and speech recognition are up; warnings (e.g. next "
         "year's working calendar not entered) do not make it fail",
     )

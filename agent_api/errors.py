@@ -42,8 +42,16 @@ STATUS_OF_KIND: tuple[tuple[type[HotlineError], int], ...] = (  # the first kind
     (TooMany, 429),
     (UpstreamFailed, 502),
 )
-CODE_OF_STATUS = {404: "not_found", 405: "method_not_allowed", 401: "sign_in_required", 403: "forbidden",
-                  413: "too_large", 422: "invalid_request", 429: "too_many_requests", 503: "unavailable"}
+CODE_OF_STATUS = {
+    404: "not_found",
+    405: "method_not_allowed",
+    401: "sign_in_required",
+    403: "forbidden",
+    413: "too_large",
+    422: "invalid_request",
+    429: "too_many_requests",
+    503: "unavailable",
+}
 DATABASE_DOWN = "the database is unreachable: nothing was saved; try again shortly"
 
 
@@ -78,7 +86,9 @@ class NamedErrorsOut(ErrorOut):
 
 
 class ListedErrorsOut(ErrorOut):
-    errors: list[str] | None = Field(default=None, description="each error of the file (absent when the request itself was malformed)")
+    errors: list[str] | None = Field(
+        default=None, description="each error of the file (absent when the request itself was malformed)"
+    )
 
 
 DESCRIPTIONS = {
@@ -126,9 +136,13 @@ def document_errors(app: FastAPI) -> None:
                 if "HTTPValidationError" in str(replies.get("422", "")):
                     del replies["422"]
                 for status in statuses:
-                    replies.setdefault(str(status), {
-                        "description": DESCRIPTIONS[status], "content": {"application/json": {"schema": error_schema}},
-                    })
+                    replies.setdefault(
+                        str(status),
+                        {
+                            "description": DESCRIPTIONS[status],
+                            "content": {"application/json": {"schema": error_schema}},
+                        },
+                    )
         for unused in ("HTTPValidationError", "ValidationError"):
             schemas.pop(unused, None)
         app.openapi_schema = document
@@ -169,8 +183,10 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     """The fields at fault and why; never the values sent (they may be huge, or someone's data)."""
     assert isinstance(exc, RequestValidationError)
-    problems = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-                for e in exc.errors()]
+    problems = [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in exc.errors()
+    ]
     return error_response(422, "invalid_request", problems)
 
 

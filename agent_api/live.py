@@ -35,7 +35,9 @@ async def live(websocket: WebSocket, token: str = "") -> None:
     try:
         sign_in = await asyncio.to_thread(_authenticate, ctx, token) if token else None
     except DATABASE_UNREACHABLE:
-        await websocket.close(code=status.WS_1013_TRY_AGAIN_LATER, reason="the database is unreachable: try again shortly")
+        await websocket.close(
+            code=status.WS_1013_TRY_AGAIN_LATER, reason="the database is unreachable: try again shortly"
+        )
         return
     if sign_in is None:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="sign in first: token unknown or expired")
@@ -60,7 +62,9 @@ async def live(websocket: WebSocket, token: str = "") -> None:
         ctx.hub.unsubscribe(queue)
 
 
-async def _forward(websocket: WebSocket, ctx: ApiContext, token: str, sign_in: SignIn, queue: asyncio.Queue[dict]) -> None:
+async def _forward(
+    websocket: WebSocket, ctx: ApiContext, token: str, sign_in: SignIn, queue: asyncio.Queue[dict]
+) -> None:
     """Sends the socket's messages while its token holds; closes it, delivering nothing more, once
     the token is signed out (at once), expires (at its expiry) or is revoked elsewhere (at the next
     check with the database)."""

@@ -54,4 +54,6 @@ class Hub:
             try:
                 queue.put_nowait(message)
             except asyncio.QueueFull:
-                log.warning("live: a %s desktop is %d messages behind; %s dropped", audience, QUEUE_LIMIT, message.get("type"))
+                log.warning(
+                    "live: a %s desktop is %d messages behind; %s dropped", audience, QUEUE_LIMIT, message.get("type")
+                )

@@ -75,6 +75,11 @@ class RefuseNul:
             await send({"type": "websocket.close", "code": 1008, "reason": DETAIL})
             return
         payload = json.dumps({"error": "nul_character", "detail": DETAIL}).encode()
-        await send({"type": "http.response.start", "status": 422,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 422,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})

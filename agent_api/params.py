@@ -21,8 +21,10 @@ VersionField = Annotated[int, Field(ge=1, le=MAX_KEY)]
 # datetime can hold, a day's neighbour or a time in UTC overflows (a 500 instead of a 422).
 FIRST_DAY, LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
 BOUNDS = f"from {FIRST_DAY} to {LAST_DAY}"
-Moment = Annotated[AwareDatetime, Field(ge=datetime(FIRST_YEAR, 1, 1, tzinfo=UTC),
-                                        le=datetime(LAST_YEAR, 12, 31, 23, 59, 59, tzinfo=UTC))]
+Moment = Annotated[
+    AwareDatetime,
+    Field(ge=datetime(FIRST_YEAR, 1, 1, tzinfo=UTC), le=datetime(LAST_YEAR, 12, 31, 23, 59, 59, tzinfo=UTC)),
+]
 
 
 def day_query(example: str) -> Any:

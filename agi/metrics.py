@@ -21,5 +21,6 @@ IVR_LOAD_FAILURES = Counter(
 )
 IVR_SERVICE_FAILURES = Counter(
     "hotline_ivr_service_failures_total",
-    "IVR lookups that failed during a call and were treated as no answer (the call went on)", ["service"],
+    "IVR lookups that failed during a call and were treated as no answer (the call went on)",
+    ["service"],
 )

@@ -119,7 +119,8 @@ class CallSession:
         services = self._services
         facts = CallFacts(
             caller=caller,
-            barred=bool(caller) and self._safely(uniqueid, "barred-caller check", False, lambda: services.is_barred(caller)),
+            barred=bool(caller)
+            and self._safely(uniqueid, "barred-caller check", False, lambda: services.is_barred(caller)),
             now=services.clock(),
             longest_wait_seconds=self._safely(uniqueid, "queue wait", 0.0, services.longest_wait),
         )
@@ -140,8 +141,13 @@ class CallSession:
             log.warning("call %s: could not hand over the decision (%s); dialplan falls back", uniqueid, exc)
             return "handover_failed"
         log.info(
-            "call %s from %s: %s %s path=%s version=%d", uniqueid, caller or "-", decision.action,
-            decision.queue or decision.target, ">".join(decision.path), running.version,
+            "call %s from %s: %s %s path=%s version=%d",
+            uniqueid,
+            caller or "-",
+            decision.action,
+            decision.queue or decision.target,
+            ">".join(decision.path),
+            running.version,
         )
         return "decided"
 
@@ -167,7 +173,9 @@ class CallSession:
             case BookCallback():
                 return self._book_callback(agi, step, uniqueid)
             case RecentCalls():
-                return self._safely(uniqueid, "repeat-caller count", 0, lambda: services.recent_calls(caller, step.days))
+                return self._safely(
+                    uniqueid, "repeat-caller count", 0, lambda: services.recent_calls(caller, step.days)
+                )
             case TicketLookup():
                 return self._safely(uniqueid, "ticket lookup", None, lambda: services.ticket_status(step.number))
             case QueueLookup():
@@ -193,17 +201,30 @@ class CallSession:
         if task_id is None:
             return False
         limits = self._limits
-        variables = "^".join((
-            f"{Var.CALLBACK_ID}={task_id}", f"{Var.RING_SECONDS}={limits.ring_seconds}",
-            f"{Var.CALLBACK_NUMBER}={step.number}", f"{Var.CALLBACK_QUEUE}={step.queue}",
-            f"{Var.CALLBACK_PRIORITY}={step.priority}", f"{Var.CALLBACK_CALL}={uniqueid}",
-        ))
+        variables = "^".join(
+            (
+                f"{Var.CALLBACK_ID}={task_id}",
+                f"{Var.RING_SECONDS}={limits.ring_seconds}",
+                f"{Var.CALLBACK_NUMBER}={step.number}",
+                f"{Var.CALLBACK_QUEUE}={step.queue}",
+                f"{Var.CALLBACK_PRIORITY}={step.priority}",
+                f"{Var.CALLBACK_CALL}={uniqueid}",
+            )
+        )
         agi.exec_command(
-            "Originate", f"Local/s@{Context.CALLBACK_PLACE}/n", "exten", Context.CALLBACK, step.number, "1",
-            str(limits.callback_hold_seconds), f"av({variables})",
+            "Originate",
+            f"Local/s@{Context.CALLBACK_PLACE}/n",
+            "exten",
+            Context.CALLBACK,
+            step.number,
+            "1",
+            str(limits.callback_hold_seconds),
+            f"av({variables})",
         )
         status = agi.get_variable("ORIGINATE_STATUS")
-        log.info("call %s: callback %s for %s keeps a place in %s (%s)", uniqueid, task_id, step.number, step.queue, status)
+        log.info(
+            "call %s: callback %s for %s keeps a place in %s (%s)", uniqueid, task_id, step.number, step.queue, status
+        )
         return status not in ("FAILED", "CONGESTION", "HANGUP")
 
     def _record_message(self, agi: SocketAGI, prompt_sound: str, uniqueid: str, caller: str) -> bool:
@@ -221,5 +242,7 @@ class CallSession:
         agi.stream_file("beep", "")
         agi.exec_command("Dial", dial, "5", "g")  # g: the caller goes on once our server ends the message
         status = agi.get_variable("DIALSTATUS")
-        log.info("call %s: voice message %s", uniqueid, "recorded" if status == "ANSWER" else f"not recorded ({status})")
+        log.info(
+            "call %s: voice message %s", uniqueid, "recorded" if status == "ANSWER" else f"not recorded ({status})"
+        )
         return status == "ANSWER"

@@ -57,14 +57,18 @@ async def read_frame(reader: asyncio.StreamReader) -> Frame | None:
     try:
         payload = await reader.readexactly(length) if length else b""
     except asyncio.IncompleteReadError as exc:
-        raise ProtocolError(f"connection closed inside a {kind.name} frame ({len(exc.partial)} of {length} bytes)") from None
+        raise ProtocolError(
+            f"connection closed inside a {kind.name} frame ({len(exc.partial)} of {length} bytes)"
+        ) from None
     return Frame(kind, payload)
 
 
 def stream_id(frame: Frame | None) -> str:
     """The stream's UUID from the first frame of a connection."""
     if frame is None or frame.kind is not Kind.UUID or len(frame.payload) != 16:
-        raise ProtocolError(f"a connection must start with a 16-byte UUID frame, got {frame.kind.name if frame else 'EOF'}")
+        raise ProtocolError(
+            f"a connection must start with a 16-byte UUID frame, got {frame.kind.name if frame else 'EOF'}"
+        )
     return str(uuid.UUID(bytes=frame.payload))
 
 

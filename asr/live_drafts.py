@@ -97,7 +97,9 @@ class LiveDrafts:
         call = self._board.calls.get(stream.call_id)
         user = self._agent_user(call)
         if user:
-            self._publish(f"user:{user}", {"type": "draft", "call_id": stream.call_id, "final": final, "draft": asdict(draft)})
+            self._publish(
+                f"user:{user}", {"type": "draft", "call_id": stream.call_id, "final": final, "draft": asdict(draft)}
+            )
         heard = self._alerted.setdefault(stream.call_id, set())
         new = [p for p in draft.emergency_phrases if p not in heard]
         if new:
@@ -108,14 +110,21 @@ class LiveDrafts:
         agent = self._board.agents.get(call.agent_extension or "") if call else None
         return agent.user if agent else None
 
-    def _emergency(self, stream: StreamInfo, call: LiveCall | None, user: str | None, draft: DraftTicket, phrases: list[str]) -> None:
+    def _emergency(
+        self, stream: StreamInfo, call: LiveCall | None, user: str | None, draft: DraftTicket, phrases: list[str]
+    ) -> None:
         waiting = call is not None and call.mode is CallMode.QUEUED
         if len(phrases) == len(draft.emergency_phrases):
             metrics.EMERGENCIES.inc()  # first phrase heard in this call
         alert = {
-            "type": "emergency_alert", "call_id": stream.call_id, "caller": stream.caller, "phrases": phrases,
-            "transcript": draft.transcript, "queue": call.queue if call else None,
-            "agent_extension": call.agent_extension if call else None, "waiting": waiting,
+            "type": "emergency_alert",
+            "call_id": stream.call_id,
+            "caller": stream.caller,
+            "phrases": phrases,
+            "transcript": draft.transcript,
+            "queue": call.queue if call else None,
+            "agent_extension": call.agent_extension if call else None,
+            "waiting": waiting,
         }
         log.warning("call %s: emergency phrase %s heard", stream.call_id, "、".join(phrases))
         self._publish(SUPERVISORS, alert)

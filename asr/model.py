@@ -29,8 +29,12 @@ REQUIRED = ("am/final.mdl", "conf/mfcc.conf", "conf/model.conf")
 FULL_GRAPH = ("graph/HCLG.fst",)
 LOOKAHEAD_GRAPH = ("graph/HCLr.fst", "graph/Gr.fst", "graph/disambig_tid.int")
 IVECTOR = (
-    "ivector/final.dubm", "ivector/final.ie", "ivector/final.mat",
-    "ivector/global_cmvn.stats", "ivector/online_cmvn.conf", "ivector/splice.conf",
+    "ivector/final.dubm",
+    "ivector/final.ie",
+    "ivector/final.mat",
+    "ivector/global_cmvn.stats",
+    "ivector/online_cmvn.conf",
+    "ivector/splice.conf",
 )
 _CHUNK = 1 << 20
 
@@ -140,7 +144,8 @@ def _overlay(model: Path, overlay: Path, endpointer: EndpointerDelays) -> Path:
             (overlay / "conf" / entry.name).symlink_to(entry)
     options = endpointer.options()
     kept = [
-        line for line in (model / "conf" / "model.conf").read_text().splitlines()
+        line
+        for line in (model / "conf" / "model.conf").read_text().splitlines()
         if line.strip().split("=", 1)[0] not in options
     ]
     lines = [*kept, *(f"{name}={value}" for name, value in options.items())]

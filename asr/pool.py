@@ -75,7 +75,7 @@ class _Recognition:
         parts, need = [], self.frame
         while need and self.chunks:
             chunk = self.chunks[0]
-            part = chunk[self.offset:self.offset + need]
+            part = chunk[self.offset : self.offset + need]
             parts.append(part)
             need -= len(part)
             self.offset += len(part)
@@ -194,8 +194,9 @@ class _WorkerHandle:
         inbox, self._to_worker = ctx.Pipe(duplex=False)
         self._from_worker, outbox = ctx.Pipe(duplex=False)
         self.name = f"asr-worker-{index}"
-        self.process = ctx.Process(target=_work, args=(str(model_dir), endpointer, inbox, outbox), name=self.name,
-                                   daemon=True)
+        self.process = ctx.Process(
+            target=_work, args=(str(model_dir), endpointer, inbox, outbox), name=self.name, daemon=True
+        )
         self.process.start()
         inbox.close()  # the child has its own copies: the parent's must go for EOF to show a dead end
         outbox.close()

@@ -79,7 +79,7 @@ class StreamRecognizer:
     def feed_frames(self, pcm: bytes) -> list[Utterance]:
         """Feeds `pcm` 20 ms at a time; every result, in order."""
         size = frame_bytes(self.sample_rate)
-        results = (self.feed(pcm[start:start + size]) for start in range(0, len(pcm), size))
+        results = (self.feed(pcm[start : start + size]) for start in range(0, len(pcm), size))
         return [result for result in results if result is not None]
 
     def finish(self) -> Utterance | None:

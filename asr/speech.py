@@ -38,7 +38,9 @@ FEED_CHUNK = 32000  # bytes of saved audio handed to the pool at a time when cat
 
 
 def _transcript_of(item: dict) -> Transcript:
-    return Transcript(**item | {"purpose": Purpose(item["purpose"]), "started_at": datetime.fromisoformat(item["started_at"])})
+    return Transcript(
+        **item | {"purpose": Purpose(item["purpose"]), "started_at": datetime.fromisoformat(item["started_at"])}
+    )
 
 
 class SpeechListener(Protocol):
@@ -119,7 +121,9 @@ class SpeechService:
         if recognition is None or recognition.done.done():
             return
         if result.failed:
-            log.warning("ASR failed on stream %s: %s; its audio will be transcribed later", result.stream_id, result.failed)
+            log.warning(
+                "ASR failed on stream %s: %s; its audio will be transcribed later", result.stream_id, result.failed
+            )
             recognition.done.set_result(False)
             if live:
                 live.recognition = None
@@ -193,8 +197,12 @@ class SpeechService:
                     if ending is not None:
                         ending = MessageEnd(self._limits, rate)
                 elif rate != live.sample_rate:  # one recording holds one rate: stop rather than mix them
-                    log.warning("stream %s: %d Hz audio after %d Hz; keeping what arrived", info.stream_id, rate,
-                                live.sample_rate)
+                    log.warning(
+                        "stream %s: %d Hz audio after %d Hz; keeping what arrived",
+                        info.stream_id,
+                        rate,
+                        live.sample_rate,
+                    )
                     break
                 live.writer.write(frame.payload)
                 if live.recognition is not None and self._pool is not None:
@@ -242,10 +250,16 @@ class SpeechService:
         audio = Path(job["audio_path"])
         size = audio.stat().st_size if audio.exists() else 0
         return Transcript(
-            stream_id=job["stream_id"], call_id=job["call_id"], caller=job["caller"], purpose=Purpose(job["purpose"]),
-            text=text, audio_path=str(audio), sample_rate=job["sample_rate"],
+            stream_id=job["stream_id"],
+            call_id=job["call_id"],
+            caller=job["caller"],
+            purpose=Purpose(job["purpose"]),
+            text=text,
+            audio_path=str(audio),
+            sample_rate=job["sample_rate"],
             audio_seconds=round(size / (2 * job["sample_rate"]), 2),
-            started_at=datetime.fromisoformat(job["started_at"]), source=source,
+            started_at=datetime.fromisoformat(job["started_at"]),
+            source=source,
         )
 
     async def _transcribed(self, job: Path, transcript: Transcript) -> None:
@@ -304,7 +318,7 @@ class SpeechService:
                 log.error("stream %s: its audio %s is gone; recording an empty transcript", stream, job["audio_path"])
                 audio = b""
             for start in range(0, len(audio), FEED_CHUNK):
-                pool.feed(stream, audio[start:start + FEED_CHUNK])
+                pool.feed(stream, audio[start : start + FEED_CHUNK])
             pool.close(stream)
             seconds = len(audio) / (2 * job["sample_rate"])
             ok = await asyncio.wait_for(asyncio.shield(recognition.done), 30 + 2 * seconds)

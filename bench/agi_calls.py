@@ -133,15 +133,22 @@ async def place_calls(ami, events: asyncio.Queue, calls: int, concurrency: int, 
             future = asyncio.get_running_loop().create_future()
             pending[caller] = future
             try:
-                await ami.originate_local("12345", "hotline-decide-only", "caller-sim", caller,
-                                          {"SIM_HOLD": "120", "HOTLINE_AGI_URL": agi_url})
+                await ami.originate_local(
+                    "12345",
+                    "hotline-decide-only",
+                    "caller-sim",
+                    caller,
+                    {"SIM_HOLD": "120", "HOTLINE_AGI_URL": agi_url},
+                )
                 event = await asyncio.wait_for(future, 120)
             except Exception as exc:
                 failures[type(exc).__name__] += 1
                 pending.pop(caller, None)
                 return
             if event.get("Status") != "SUCCESS" or event.get("Action") != "queue":
-                failures[f"{event.get('Event')} {event.get('Status') or event.get('Reason')} {event.get('Action')}"] += 1
+                failures[
+                    f"{event.get('Event')} {event.get('Status') or event.get('Reason')} {event.get('Action')}"
+                ] += 1
             else:
                 turns.append(float(event["AgiSeconds"]))
 
@@ -207,13 +214,19 @@ def main() -> None:
         agi.wait(10)
         subprocess.run([str(asterisk), "stop"], check=False, stdout=subprocess.DEVNULL)
 
-    print(f"\n{args.concurrency} calls in flight, {os.cpu_count()} cores; AGI turn = AGI() start to decision, seen by Asterisk")
-    print(f"{'':<22} {'calls':>6} {'failed':>6} {'calls/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'Asterisk':>9} {'AGI side':>9}")
+    print(
+        f"\n{args.concurrency} calls in flight, {os.cpu_count()} cores; AGI turn = AGI() start to decision, seen by Asterisk"
+    )
+    print(
+        f"{'':<22} {'calls':>6} {'failed':>6} {'calls/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'Asterisk':>9} {'AGI side':>9}"
+    )
     for run in runs:
         print(run.row())
     ours, fork = runs
-    print(f"\nratio ours / fork-per-call: {(ours.calls / ours.seconds) / (fork.calls / fork.seconds):.1f}x calls/s, "
-          f"p50 turn {statistics.median(fork.turns or [0]) / max(statistics.median(ours.turns or [1]), 1e-9):.1f}x faster")
+    print(
+        f"\nratio ours / fork-per-call: {(ours.calls / ours.seconds) / (fork.calls / fork.seconds):.1f}x calls/s, "
+        f"p50 turn {statistics.median(fork.turns or [0]) / max(statistics.median(ours.turns or [1]), 1e-9):.1f}x faster"
+    )
     for run in runs:
         if run.failures:
             print(f"failures of {run.name}: {dict(run.failures)}")

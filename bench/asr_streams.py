@@ -95,7 +95,7 @@ def speech_end(pcm: bytes) -> float:
     """Seconds into the clip where its last frame within 30 dB of the loudest ends."""
     levels = []
     for start in range(0, len(pcm) - FRAME + 1, FRAME):
-        samples = array.array("h", pcm[start:start + FRAME])
+        samples = array.array("h", pcm[start : start + FRAME])
         levels.append(math.sqrt(sum(s * s for s in samples) / len(samples)))
     threshold = max(levels) * 10 ** (-30 / 20)
     return (max(i for i, level in enumerate(levels) if level >= threshold) + 1) * FRAME_SECONDS
@@ -149,15 +149,17 @@ def real_time_factor(model_dir: Path, clips: list[tuple[str, bytes]]) -> None:
     def per_second() -> None:
         for start in range(0, len(audio), BYTES_PER_SECOND):
             recognizer = StreamRecognizer(model)
-            recognizer.feed_frames(audio[start:start + BYTES_PER_SECOND])
+            recognizer.feed_frames(audio[start : start + BYTES_PER_SECOND])
             recognizer.finish()
 
     first_new = measure(lambda: StreamRecognizer(model).feed_frames(audio[:BYTES_PER_SECOND]))[0]
     reused.restart()
     first_warm = measure(lambda: reused.feed_frames(audio[:BYTES_PER_SECOND]))[0]
-    rows = [("one StreamRecognizer, reused", *measure(one_stream)),
-            (f"new KaldiRecognizer per utterance ({len(clips)} clips)", *measure(per_utterance)),
-            ("new KaldiRecognizer per second of audio", *measure(per_second))]
+    rows = [
+        ("one StreamRecognizer, reused", *measure(one_stream)),
+        (f"new KaldiRecognizer per utterance ({len(clips)} clips)", *measure(per_utterance)),
+        ("new KaldiRecognizer per second of audio", *measure(per_second)),
+    ]
     print(f"\na) real-time factor, {seconds:.1f} s of audio in 20 ms frames, as fast as possible")
     print("| recognizer | CPU RTF | wall RTF | CPU vs reused |")
     print("| --- | ---: | ---: | ---: |")
@@ -182,6 +184,7 @@ class Recorder:
     def wait_ended(self, stream_ids: set[str], timeout: float) -> bool:
         def ended() -> bool:
             return stream_ids <= {r.stream_id for _, r in self.results if r.closed or r.failed}
+
         with self._done:
             return self._done.wait_for(ended, timeout)
 
@@ -201,7 +204,7 @@ def play(pool: RecognizerPool, audio: dict[str, bytes], frames: int) -> tuple[di
         if delay > 0:
             time.sleep(delay)
         for stream_id, pcm in audio.items():
-            pool.feed(stream_id, pcm[k * FRAME:(k + 1) * FRAME])
+            pool.feed(stream_id, pcm[k * FRAME : (k + 1) * FRAME])
             fed_at[stream_id].append(time.monotonic())
         if k % 25 == 0:
             backlog = max(backlog, pool.backlog_seconds)
@@ -214,7 +217,7 @@ def lag(fed_at: list[float], at: float, result: StreamResult) -> float:
 
 
 def warm_pool(
-    model_dir: Path, workers: int, streams: int, endpointer: EndpointerDelays | None = None,
+    model_dir: Path, workers: int, streams: int, endpointer: EndpointerDelays | None = None
 ) -> tuple[RecognizerPool, Recorder]:
     """A started pool whose workers have `streams` recognizers warmed on other speech."""
     recorder = Recorder()
@@ -232,8 +235,10 @@ def warm_pool(
 def capacity(model_dir: Path, clips: list[tuple[str, bytes]], counts: list[int], workers: int, seconds: float) -> None:
     loop = b"".join(pcm + GAP for _, pcm in clips)
     frames = int(seconds / FRAME_SECONDS)
-    print(f"\nb) concurrent streams at real-time pace, {workers} workers, {seconds:.0f} s each "
-          f"(keeps up: p99 lag < {KEEPS_UP_P99:.0f} s)")
+    print(
+        f"\nb) concurrent streams at real-time pace, {workers} workers, {seconds:.0f} s each "
+        f"(keeps up: p99 lag < {KEEPS_UP_P99:.0f} s)"
+    )
     print("| streams | keeps up | p50 lag | p99 lag | max lag | max backlog | workers CPU | parent CPU | others' CPU |")
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for n in counts:
@@ -242,7 +247,7 @@ def capacity(model_dir: Path, clips: list[tuple[str, bytes]], counts: list[int],
         for i in range(n):  # each stream starts at another place in the speech
             offset = (i * len(loop) // n) & ~1
             pcm = (loop[offset:] + loop) * (1 + int(seconds * BYTES_PER_SECOND) // len(loop))
-            audio[f"{n}-{i}"] = pcm[:frames * FRAME]
+            audio[f"{n}-{i}"] = pcm[: frames * FRAME]
             pool.open(f"{n}-{i}")
         workers_before = sum(cpu_seconds(pid) for pid in pool.worker_pids())
         parent_before, all_before = time.process_time(), busy_seconds()
@@ -256,13 +261,15 @@ def capacity(model_dir: Path, clips: list[tuple[str, bytes]], counts: list[int],
         pool.stop()
         lags = [lag(fed_at[sid], at, r) for sid in audio for at, r in recorder.of(sid) if not (r.closed or r.failed)]
         p99 = pct(lags, 0.99)
-        print(f"| {n} | {'yes' if p99 < KEEPS_UP_P99 else 'no'} | {statistics.median(lags):.2f} s | {p99:.2f} s "
-              f"| {max(lags):.2f} s | {backlog:.1f} s | {workers_cpu / wall:.0%} | {parent_cpu / wall:.0%} "
-              f"| {max(0.0, others_cpu) / wall:.0%} |")
+        print(
+            f"| {n} | {'yes' if p99 < KEEPS_UP_P99 else 'no'} | {statistics.median(lags):.2f} s | {p99:.2f} s "
+            f"| {max(lags):.2f} s | {backlog:.1f} s | {workers_cpu / wall:.0%} | {parent_cpu / wall:.0%} "
+            f"| {max(0.0, others_cpu) / wall:.0%} |"
+        )
 
 
 def end_latency(
-    model_dir: Path, clips: list[tuple[str, bytes]], endpointer: EndpointerDelays | None,
+    model_dir: Path, clips: list[tuple[str, bytes]], endpointer: EndpointerDelays | None
 ) -> list[float | None]:
     """Per clip: seconds from the end of its speech being fed to its final result (None: none came)."""
     pool, recorder = warm_pool(model_dir, 2, LATENCY_STREAMS, endpointer)
@@ -284,16 +291,21 @@ def end_latency(
     pool.stop()
     latencies: list[float | None] = []
     for stream_id, end, segment_end in segments:
-        finals = [(at, r) for at, r in recorder.of(stream_id)
-                  if r.final and not r.closed and end <= r.end_seconds <= segment_end]
+        finals = [
+            (at, r)
+            for at, r in recorder.of(stream_id)
+            if r.final and not r.closed and end <= r.end_seconds <= segment_end
+        ]
         spoken = fed_at[stream_id][round(end / FRAME_SECONDS) - 1]
         latencies.append(finals[0][0] - spoken if finals else None)
     return latencies
 
 
 def latency(model_dir: Path, clips: list[tuple[str, bytes]], end_delay: float) -> None:
-    print(f"\nc) end of speech to final result, {len(clips)} clips, each then 3 s of silence, "
-          f"on {LATENCY_STREAMS} streams")
+    print(
+        f"\nc) end of speech to final result, {len(clips)} clips, each then 3 s of silence, "
+        f"on {LATENCY_STREAMS} streams"
+    )
     print("| endpointer | p50 | p99 | max | clips without a final in the silence |")
     print("| --- | ---: | ---: | ---: | ---: |")
     own = dict(
@@ -302,15 +314,16 @@ def latency(model_dir: Path, clips: list[tuple[str, bytes]], end_delay: float) -
         if line.strip().startswith("--endpoint.rule") and "min-trailing-silence" in line
     )
     for name, endpointer in (
-        ("the model's conf/model.conf: " + ", ".join(f"{k.split('.')[0]} {v} s" for k, v in sorted(own.items())),
-         None),
-        (f"EndpointerDelays(end={end_delay}): rule2 {end_delay} s, rule3 {end_delay + 0.5:.1f} s, "
-         f"rule4 {end_delay + 1.0:.1f} s", EndpointerDelays(end=end_delay)),
+        ("the model's conf/model.conf: " + ", ".join(f"{k.split('.')[0]} {v} s" for k, v in sorted(own.items())), None),
+        (
+            f"EndpointerDelays(end={end_delay}): rule2 {end_delay} s, rule3 {end_delay + 0.5:.1f} s, "
+            f"rule4 {end_delay + 1.0:.1f} s",
+            EndpointerDelays(end=end_delay),
+        ),
     ):
         measured = end_latency(model_dir, clips, endpointer)
         got = [value for value in measured if value is not None]
-        figures = (f"{statistics.median(got):.2f} s | {pct(got, 0.99):.2f} s | {max(got):.2f} s" if got
-                   else "— | — | —")
+        figures = f"{statistics.median(got):.2f} s | {pct(got, 0.99):.2f} s | {max(got):.2f} s" if got else "— | — | —"
         print(f"| {name} | {figures} | {len(measured) - len(got)} |")
 
 
@@ -323,8 +336,10 @@ def main() -> None:
     parser.add_argument("--end-delay", type=float, default=0.2, help="EndpointerDelays.end to compare")
     args = parser.parse_args()
     clips, native = load_clips()
-    print(f"model {args.model_dir}; {len(clips)} clips, {sum(len(p) for _, p in clips) / BYTES_PER_SECOND:.1f} s "
-          f"of speech; {os.cpu_count()} CPUs")
+    print(
+        f"model {args.model_dir}; {len(clips)} clips, {sum(len(p) for _, p in clips) / BYTES_PER_SECOND:.1f} s "
+        f"of speech; {os.cpu_count()} CPUs"
+    )
     real_time_factor(args.model_dir, native)
     gc.collect()  # its model and recognizers are freed before the pool's workers load theirs
     capacity(args.model_dir, clips, [int(n) for n in args.streams.split(",")], args.workers, args.seconds)

@@ -51,14 +51,23 @@ def main() -> None:
     parser.add_argument("--knowledge", type=int, default=27000)
     args = parser.parse_args()
     rng = random.Random(12345)
-    rows = [json.loads(line) for line in (REPO / "bench/data/triage_labelled.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [
+        json.loads(line)
+        for line in (REPO / "bench/data/triage_labelled.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     tree = load_departments(REPO / "bench/data/departments.json")
     history = synthetic_history(rows, rng)
     gazetteer_path = REPO / "routing/data/gazetteer.json"
-    places = [(d["name"], s["name"]) for d in json.loads(gazetteer_path.read_text(encoding="utf-8"))["districts"] for s in d["streets"]]
+    places = [
+        (d["name"], s["name"])
+        for d in json.loads(gazetteer_path.read_text(encoding="utf-8"))["districts"]
+        for s in d["streets"]
+    ]
     callers = [CALLER] + [f"139{rng.randrange(10**8):08d}" for _ in range(299)]
     window = [
-        PriorRequest(f"T{i:05d}", rng.choice(callers), *rng.choice(places), "", text, NOW - timedelta(days=rng.uniform(0, 30)))
+        PriorRequest(
+            f"T{i:05d}", rng.choice(callers), *rng.choice(places), "", text, NOW - timedelta(days=rng.uniform(0, 30))
+        )
         for i, (text, _) in enumerate(history)
     ]
     own = [p for p in window if p.caller_number == CALLER][:10]
@@ -68,11 +77,16 @@ def main() -> None:
         partials += [" ".join(words[:n]) for n in range(2, len(words) + 1, 3)]
     started = time.perf_counter()
     index = KnowledgeIndex(generate_entries(args.knowledge, random.Random(12345)))
-    print(f"{len(tree)} departments, {len(history)} past dispatches, {len(index)} knowledge entries "
-          f"(built in {time.perf_counter() - started:.1f} s), {len(partials)} partial results x {args.rounds} rounds")
+    print(
+        f"{len(tree)} departments, {len(history)} past dispatches, {len(index)} knowledge entries "
+        f"(built in {time.perf_counter() - started:.1f} s), {len(partials)} partial results x {args.rounds} rounds"
+    )
     builder = DraftBuilder(
-        Triage(tree, history), tree, load_gazetteer(gazetteer_path),
-        EmergencySpotter(DEFAULT_EMERGENCY_PHRASES, DEFAULT_NOT_EMERGENCIES), index,
+        Triage(tree, history),
+        tree,
+        load_gazetteer(gazetteer_path),
+        EmergencySpotter(DEFAULT_EMERGENCY_PHRASES, DEFAULT_NOT_EMERGENCIES),
+        index,
     )
     figures = {}
     for label, prior in (("caller's earlier tickets (live)", own), ("all 1,000 recent tickets (baseline)", window)):
@@ -83,7 +97,9 @@ def main() -> None:
                 builder.build("bench", CALLER, text, prior, NOW)
                 times.append((time.perf_counter() - t0) * 1000)
         figures[label] = percentiles(times)
-        print(f"  {label:<38} {len(prior):>5} prior   p50 {figures[label][0]:6.2f} ms   p99 {figures[label][1]:6.2f} ms")
+        print(
+            f"  {label:<38} {len(prior):>5} prior   p50 {figures[label][0]:6.2f} ms   p99 {figures[label][1]:6.2f} ms"
+        )
     (live50, live99), (base50, base99) = figures.values()
     print(f"  ratio baseline / live: p50 {base50 / live50:.1f}x, p99 {base99 / live99:.1f}x")
 

@@ -107,8 +107,31 @@ TEMPLATES = [
     "{区}{人群}办理{事项}要预约吗？",
     "{区}{人群}{事项}被退回了怎么办？",
 ]
-TEMPLATE_WORDS = ["材料", "在哪里办", "多久", "网上办理", "收费", "流程", "条件", "工作时间", "代办", "进度查询", "预约"]
-MATERIALS = ["身份证", "户口簿", "一寸免冠照片", "申请表", "结婚证", "房产证明", "租房合同", "劳动合同", "银行卡", "营业执照"]
+TEMPLATE_WORDS = [
+    "材料",
+    "在哪里办",
+    "多久",
+    "网上办理",
+    "收费",
+    "流程",
+    "条件",
+    "工作时间",
+    "代办",
+    "进度查询",
+    "预约",
+]
+MATERIALS = [
+    "身份证",
+    "户口簿",
+    "一寸免冠照片",
+    "申请表",
+    "结婚证",
+    "房产证明",
+    "租房合同",
+    "劳动合同",
+    "银行卡",
+    "营业执照",
+]
 
 
 def generate_entries(count: int, rng: random.Random) -> list[KnowledgeEntry]:
@@ -189,8 +212,10 @@ def main() -> None:
     rng = random.Random(args.seed)
     entries = generate_entries(args.entries, rng)
     queries = generate_queries(args.queries, rng)
-    print(f"{len(entries)} entries, {sum(e.retired for e in entries)} retired, "
-          f"{sum(e.valid_to is not None for e in entries)} expired; {len(queries)} queries")
+    print(
+        f"{len(entries)} entries, {sum(e.retired for e in entries)} retired, "
+        f"{sum(e.valid_to is not None for e in entries)} expired; {len(queries)} queries"
+    )
 
     rss_before = rss_mib()
     started = time.perf_counter()
@@ -208,8 +233,10 @@ def main() -> None:
         hit_counts.append(len(hits))
         on_topic.append(bool(hits) and first in about[hits[0].entry_id])
     print(f"index search   ({len(queries)} queries): {summary(timings)}   top hit on topic {share(on_topic)}")
-    print(f"hits per query (limit 10): mean {statistics.mean(hit_counts):.1f}, "
-          f"queries without hits {sum(count == 0 for count in hit_counts)}")
+    print(
+        f"hits per query (limit 10): mean {statistics.mean(hit_counts):.1f}, "
+        f"queries without hits {sum(count == 0 for count in hit_counts)}"
+    )
 
     subset = queries[: args.baseline_queries]
     baseline, baseline_on_topic = [], []
@@ -222,8 +249,10 @@ def main() -> None:
     ours_on_topic = on_topic[: len(subset)]
     print(f"index search   ({len(subset)} queries): {summary(ours)}   top hit on topic {share(ours_on_topic)}")
     print(f"rapidfuzz scan ({len(subset)} queries): {summary(baseline)}   top hit on topic {share(baseline_on_topic)}")
-    print(f"baseline / index: p50 {percentile(baseline, 0.5) / percentile(ours, 0.5):.1f}x, "
-          f"p99 {percentile(baseline, 0.99) / percentile(ours, 0.99):.1f}x")
+    print(
+        f"baseline / index: p50 {percentile(baseline, 0.5) / percentile(ours, 0.5):.1f}x, "
+        f"p99 {percentile(baseline, 0.99) / percentile(ours, 0.99):.1f}x"
+    )
 
     editing = entries[len(entries) // 2]
     assert editing.id is not None  # generate_entries numbers every entry

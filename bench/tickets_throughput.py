@@ -39,9 +39,16 @@ def one_ticket(sessions, intake: TicketIntake, i: int) -> float:
     started = time.perf_counter()
     with sessions.begin() as session:
         ticket = intake.open_ticket(
-            session, "agent1", Role.AGENT, datetime.now(UTC), request_type=RequestType.COMPLAINT,
-            channel=Channel.PHONE, content=f"第{i}号：小区噪音扰民，晚上施工", caller_number="13800138000",
-            district="鼓楼区", street="东街街道",
+            session,
+            "agent1",
+            Role.AGENT,
+            datetime.now(UTC),
+            request_type=RequestType.COMPLAINT,
+            channel=Channel.PHONE,
+            content=f"第{i}号：小区噪音扰民，晚上施工",
+            caller_number="13800138000",
+            district="鼓楼区",
+            street="东街街道",
         )
     with sessions.begin() as session:
         loaded = load_ticket(session, ticket.number)
@@ -77,17 +84,23 @@ def main() -> None:
     pg_url = make_url(admin_url).set(database="hotline_bench_tickets").render_as_string(hide_password=False)
     sqlite_url = f"sqlite:///{tempfile.mkdtemp(prefix='hotline-bench-')}/tickets.db"
     try:
-        results = [run("PostgreSQL", pg_url, args.tickets, args.workers),
-                   run("SQLite", sqlite_url, args.tickets, args.workers)]
+        results = [
+            run("PostgreSQL", pg_url, args.tickets, args.workers),
+            run("SQLite", sqlite_url, args.tickets, args.workers),
+        ]
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql("DROP DATABASE IF EXISTS hotline_bench_tickets WITH (FORCE)")
-    print(f"\n{args.tickets} tickets, each created then accepted and dispatched (2 transactions, 3 audit rows), "
-          f"{args.workers} threads")
+    print(
+        f"\n{args.tickets} tickets, each created then accepted and dispatched (2 transactions, 3 audit rows), "
+        f"{args.workers} threads"
+    )
     for name, rate, times in results:
         times.sort()
-        print(f"{name:<11} {rate:8.0f} tickets/s   p50 {statistics.median(times) * 1000:6.2f} ms   "
-              f"p99 {times[int(len(times) * 0.99)] * 1000:6.2f} ms")
+        print(
+            f"{name:<11} {rate:8.0f} tickets/s   p50 {statistics.median(times) * 1000:6.2f} ms   "
+            f"p99 {times[int(len(times) * 0.99)] * 1000:6.2f} ms"
+        )
     print(f"ratio PostgreSQL / SQLite: {results[0][1] / results[1][1]:.2f}x")
 
 

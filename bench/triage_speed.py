@@ -29,7 +29,7 @@ def synthetic_history(rows: list[dict], rng: random.Random) -> list[tuple[str, s
         row = rng.choice(rows)
         text = row["text"]
         cut = rng.randrange(len(text))
-        history.append((f"{text[:cut]}{rng.choice(FILLERS)}{text[cut + 2:]}", row["department"]))
+        history.append((f"{text[:cut]}{rng.choice(FILLERS)}{text[cut + 2 :]}", row["department"]))
     return history
 
 
@@ -48,8 +48,10 @@ def main(rounds: int) -> None:
     times.sort()
     p50 = statistics.median(times)
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-    print(f"{len(tree)} departments, {HISTORY} history items; index built in {built * 1000:.0f} ms "
-          "(jieba's dictionary is loaded at import, before)")
+    print(
+        f"{len(tree)} departments, {HISTORY} history items; index built in {built * 1000:.0f} ms "
+        "(jieba's dictionary is loaded at import, before)"
+    )
     print(f"{len(times)} triages: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {times[-1]:.2f} ms")
 
 

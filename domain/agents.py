@@ -75,9 +75,13 @@ class Agent:
         if presence is Presence.WRAP_UP and self.last_call_at is not None:
             wrapup_left = round(self.last_call_at + wrapup_seconds - now, 1)
         return {
-            "extension": self.extension, "user": self.user, "queues": dict(self.queues),
-            "presence": str(presence), "pause_reason": self.pause_reason if self.paused else None,
-            "call_id": self.call_id, "wrap_up_seconds_left": wrapup_left,
+            "extension": self.extension,
+            "user": self.user,
+            "queues": dict(self.queues),
+            "presence": str(presence),
+            "pause_reason": self.pause_reason if self.paused else None,
+            "call_id": self.call_id,
+            "wrap_up_seconds_left": wrapup_left,
         }
 
 
@@ -142,8 +146,12 @@ class QueueBoard:
             elif name == "QueueEntry":
                 uniqueid = event.get("Uniqueid", "")
                 waiting[uniqueid] = LiveCall(
-                    uniqueid, event.get("Channel", ""), event.get("CallerIDNum", ""), event.get("Queue", ""),
-                    now - _int(event.get("Wait")), self._paths.get(uniqueid),
+                    uniqueid,
+                    event.get("Channel", ""),
+                    event.get("CallerIDNum", ""),
+                    event.get("Queue", ""),
+                    now - _int(event.get("Wait")),
+                    self._paths.get(uniqueid),
                 )
         connected = {cid: c for cid, c in self.calls.items() if c.mode is not CallMode.QUEUED}
         self.agents = agents
@@ -187,7 +195,11 @@ class QueueBoard:
         call = self.calls.get(uniqueid)
         if call is None:
             call = self.calls[uniqueid] = LiveCall(
-                uniqueid, event.get("Channel", ""), event.get("CallerIDNum", ""), event.get("Queue", ""), now,
+                uniqueid,
+                event.get("Channel", ""),
+                event.get("CallerIDNum", ""),
+                event.get("Queue", ""),
+                now,
                 self._paths.get(uniqueid),
             )
         changes = [Change("waiting", call_id=uniqueid)]

@@ -49,8 +49,10 @@ class InvalidNotice(Invalid, ValueError):
 
     def __init__(self, errors: list[NoticeError]):
         self.errors = errors
-        super().__init__(f"the notice is invalid ({len(errors)} errors); nothing was stored:\n"
-                         + "\n".join(f"  - {e}" for e in errors))
+        super().__init__(
+            f"the notice is invalid ({len(errors)} errors); nothing was stored:\n"
+            + "\n".join(f"  - {e}" for e in errors)
+        )
 
     def fields(self) -> dict[str, Any]:
         return {"errors": [{"where": e.where, "problem": e.problem} for e in self.errors]}
@@ -155,7 +157,9 @@ def _meaning_errors(data: _NoticeIn) -> Iterator[NoticeError]:
         for end, day in (("from", first), ("to", last)):
             if day.year != year:
                 field = f"days_off.{end}" if isinstance(holiday.days_off, _Span) else "days_off"
-                yield NoticeError(f"{where}.{field}", f"{day} is not in {year}: a notice holds the days of its own year")
+                yield NoticeError(
+                    f"{where}.{field}", f"{day} is not in {year}: a notice holds the days of its own year"
+                )
         if last < first:
             yield NoticeError(f"{where}.days_off", f"ends ({last}) before it begins ({first})")
             continue
@@ -183,7 +187,9 @@ def _meaning_errors(data: _NoticeIn) -> Iterator[NoticeError]:
         for position, day in enumerate(holiday.make_up_workdays):
             where = f"holidays[{index}].make_up_workdays[{position}]"
             if data.scope is Scope.LOCAL:
-                yield NoticeError(where, "a local notice only closes days; make-up working days come from the national notice")
+                yield NoticeError(
+                    where, "a local notice only closes days; make-up working days come from the national notice"
+                )
             elif day.year != year:
                 yield NoticeError(where, f"{day} is not in {year}: a notice holds the days of its own year")
             elif not is_weekend(day):
@@ -191,7 +197,9 @@ def _meaning_errors(data: _NoticeIn) -> Iterator[NoticeError]:
                     where, f"{day} is a {_weekday(day)}; a make-up working day (调休上班) is a Saturday or Sunday"
                 )
             elif day in taken:
-                yield NoticeError(where, f"{day} is a day off of holidays[{taken[day]}] ({data.holidays[taken[day]].name})")
+                yield NoticeError(
+                    where, f"{day} is a day off of holidays[{taken[day]}] ({data.holidays[taken[day]].name})"
+                )
             elif day in seen:
                 yield NoticeError(where, f"{day} is listed twice")
             seen.add(day)

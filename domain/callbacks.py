@@ -134,8 +134,14 @@ def new_callback(
     if number is None:
         raise InvalidCallback(f"caller number {caller_number!r} cannot be called back")
     return CallbackTask(
-        id=None, caller_number=number, reason=reason, created_at=now, due_at=due_at or now,
-        call_uniqueid=call_uniqueid, ticket_number=ticket_number, queue=queue,
+        id=None,
+        caller_number=number,
+        reason=reason,
+        created_at=now,
+        due_at=due_at or now,
+        call_uniqueid=call_uniqueid,
+        ticket_number=ticket_number,
+        queue=queue,
     )
 
 
@@ -230,7 +236,11 @@ def record_attempt(
     if len(attempts) >= policy.max_attempts:
         return dataclasses.replace(task, attempts=attempts, status=CallbackStatus.FAILED, finished_at=now)
     return dataclasses.replace(
-        task, attempts=attempts, status=CallbackStatus.OPEN, claimed_by=None, claimed_at=None,
+        task,
+        attempts=attempts,
+        status=CallbackStatus.OPEN,
+        claimed_by=None,
+        claimed_at=None,
         due_at=now + policy.retry_after,
     )
 
@@ -251,7 +261,9 @@ KEPT_PLACE_ACTOR = Actor("ivr-kept-place", Role.AGENT)
 DIAL_OUTCOMES = {"ANSWER": Outcome.ANSWERED, "BUSY": Outcome.BUSY, "NOANSWER": Outcome.NO_ANSWER}
 
 
-def kept_place_call_ended(task: CallbackTask, dial_status: str, now: datetime, policy: CallbackPolicy) -> CallbackTask | None:
+def kept_place_call_ended(
+    task: CallbackTask, dial_status: str, now: datetime, policy: CallbackPolicy
+) -> CallbackTask | None:
     """The call Asterisk placed when a caller's kept place reached an agent, recorded on its task:
     answered closes it; otherwise the task is back on the callback list, due after the retry
     interval. None when there is nothing to record: not a kept place, finished, or an agent has
@@ -260,5 +272,6 @@ def kept_place_call_ended(task: CallbackTask, dial_status: str, now: datetime, p
         return None
     claimed = claim(task, KEPT_PLACE_ACTOR, now, policy)
     outcome = DIAL_OUTCOMES.get(dial_status, Outcome.FAILED)
-    return record_attempt(claimed, KEPT_PLACE_ACTOR, outcome, f"kept place called back ({dial_status or 'no status'})",
-                          now, policy)
+    return record_attempt(
+        claimed, KEPT_PLACE_ACTOR, outcome, f"kept place called back ({dial_status or 'no status'})", now, policy
+    )

@@ -44,7 +44,9 @@ class DeadlineMove:
 
 def _same(before: Deadlines | None, after: Deadlines) -> bool:
     return before is not None and (before.close_by, before.warn_at, before.provisional) == (
-        after.close_by, after.warn_at, after.provisional,
+        after.close_by,
+        after.warn_at,
+        after.provisional,
     )
 
 

@@ -60,7 +60,10 @@ def draft_changes(draft: DraftTicket, accepted: Mapping[str, object]) -> dict[st
     if missing := [field for field in FIELDS if field not in accepted]:
         raise ValueError(f"accepted values lack: {', '.join(missing)}")
     suggested = {
-        "request_type": draft.request_type, "urgent": draft.urgent, "district": draft.district, "street": draft.street,
+        "request_type": draft.request_type,
+        "urgent": draft.urgent,
+        "district": draft.district,
+        "street": draft.street,
         "department": draft.departments[0].code if draft.departments else None,
     }
     changes = {}
@@ -82,9 +85,12 @@ def draft_accuracy(changes_list: Iterable[Mapping[str, object]]) -> dict[str, fl
 def draft_from_dict(data: Mapping[str, Any]) -> DraftTicket:
     """A draft as stored (dataclasses.asdict of it, through JSON), back as a DraftTicket."""
     values = dict(data)
-    return DraftTicket(**values | {
-        "emergency_phrases": tuple(values["emergency_phrases"]),
-        "departments": tuple(SuggestedDepartment(**d) for d in values["departments"]),
-        "similar": tuple(SimilarTicket(**s) for s in values["similar"]),
-        "knowledge": tuple(KnowledgeHit(**k) for k in values["knowledge"]),
-    })
+    return DraftTicket(
+        **values
+        | {
+            "emergency_phrases": tuple(values["emergency_phrases"]),
+            "departments": tuple(SuggestedDepartment(**d) for d in values["departments"]),
+            "similar": tuple(SimilarTicket(**s) for s in values["similar"]),
+            "knowledge": tuple(KnowledgeHit(**k) for k in values["knowledge"]),
+        }
+    )

@@ -11,7 +11,7 @@ CONFIDENTIAL_NAME = "保密"
 
 
 def mask_number(number: str) -> str:
-    """"13800138000" -> "138****8000"; numbers shorter than 11 digits keep only their last 2."""
+    """ "13800138000" -> "138****8000"; numbers shorter than 11 digits keep only their last 2."""
     number = number.strip()
     if len(number) >= 11:
         return number[:3] + "*" * (len(number) - 7) + number[-4:]

@@ -583,7 +583,9 @@ def _request_extension(step: _Step) -> tuple[Ticket, str]:
 
 def _urgent_only(ticket: Ticket) -> None:
     if not ticket.urgent:
-        raise InvalidCommand(f"ticket {ticket.number} is not urgent: contact and on-site times are tracked for urgent tickets")
+        raise InvalidCommand(
+            f"ticket {ticket.number} is not urgent: contact and on-site times are tracked for urgent tickets"
+        )
 
 
 def _record_contact(step: _Step) -> tuple[Ticket, str]:
@@ -606,7 +608,10 @@ def _record_handoff(step: _Step) -> tuple[Ticket, str]:
     how = "blind transfer" if handoff.direct else "three-way call"
     if handoff.answered:
         return ticket, f"{handoff.number} answered ({how})"
-    return ticket, f"{handoff.number} did not answer ({handoff.failure or 'no answer'}); the caller stayed with the centre"
+    return (
+        ticket,
+        f"{handoff.number} did not answer ({handoff.failure or 'no answer'}); the caller stayed with the centre",
+    )
 
 
 def _pending(ticket: Ticket) -> ExtensionRequest:

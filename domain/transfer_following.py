@@ -79,7 +79,9 @@ class _Steps:
         return Followed(self.transfer, tuple(self.actions))
 
 
-def advance(transfer: Transfer | None, state: TransferState, now: float, reason: str = "", message: str = "") -> Followed:
+def advance(
+    transfer: Transfer | None, state: TransferState, now: float, reason: str = "", message: str = ""
+) -> Followed:
     """One step that call control takes itself (a queue transfer done, a consultation completed)."""
     steps = _Steps(transfer, now)
     steps.advance(state, reason, message)
@@ -113,17 +115,23 @@ def follow_dialplan_report(transfer: Transfer | None, event: Event, now: float) 
     the caller is offered back to the agent) and HotlineConsultEnded (the consulted party is gone)."""
     steps = _Steps(transfer, now)
     status = event.get("DialStatus", "")
-    if event.get("UserEvent") == "HotlineTransferFailed":
-        steps.advance(TransferState.FAILED, status,
-                      f"the target did not answer ({status or 'no answer'}); the caller is offered back to you")
+    if event.get("UserEvent") == UserEvent.TRANSFER_FAILED:
+        steps.advance(
+            TransferState.FAILED,
+            status,
+            f"the target did not answer ({status or 'no answer'}); the caller is offered back to you",
+        )
         return steps.done()
     if event.get("Completed") == "1":  # the agent completed the transfer: the caller is with the target
         return steps.done()
     steps.actions.append(BackWithCaller())
     if transfer is not None and transfer.state is not TransferState.CANCELLED:
         if transfer.answered_at is None:
-            steps.advance(TransferState.FAILED, status,
-                          f"the target did not answer ({status or 'no answer'}); you are back with the caller")
+            steps.advance(
+                TransferState.FAILED,
+                status,
+                f"the target did not answer ({status or 'no answer'}); you are back with the caller",
+            )
         else:
             steps.advance(TransferState.CANCELLED, "target hung up")
     return steps.done()

@@ -68,6 +68,10 @@ class Transfer:
 
     def view(self) -> dict[str, Any]:
         return {
-            "call_id": self.call_id, "kind": str(self.kind), "target": self.target, "state": str(self.state),
-            "answered": self.answered_at is not None, "reason": self.reason or None,
+            "call_id": self.call_id,
+            "kind": str(self.kind),
+            "target": self.target,
+            "state": str(self.state),
+            "answered": self.answered_at is not None,
+            "reason": self.reason or None,
         }

@@ -29,17 +29,23 @@ def _print_change(change: CalendarChange) -> None:
     print(f"{notice.year} {notice.scope}: {notice.title}{replaces}")
     print(f"  {len(notice.days_off())} days off, {len(notice.make_up_workdays())} make-up working days")
     for day in change.day_changes:
-        print(f"  {day.day} {day.day.strftime('%a')}: {'working day' if day.is_workday else 'day off'} "
-              f"(was {'working day' if day.was_workday else 'day off'})")
+        print(
+            f"  {day.day} {day.day.strftime('%a')}: {'working day' if day.is_workday else 'day off'} "
+            f"(was {'working day' if day.was_workday else 'day off'})"
+        )
     shifts = ", ".join(f"{days:+d} days: {count}" for days, count in summary.by_shift_days.items())
-    print(f"  open tickets rechecked: {summary.tickets_rechecked}; deadlines moved: {summary.deadlines_moved}"
-          + (f" ({shifts})" if shifts else "")
-          + (f"; set where there was none: {summary.deadlines_set}" if summary.deadlines_set else ""))
+    print(
+        f"  open tickets rechecked: {summary.tickets_rechecked}; deadlines moved: {summary.deadlines_moved}"
+        + (f" ({shifts})" if shifts else "")
+        + (f"; set where there was none: {summary.deadlines_set}" if summary.deadlines_set else "")
+    )
     print(f"  provisional deadlines: {summary.provisional_before} before, {summary.provisional_after} after")
     for move in change.moves[:20]:
         before = move.before.close_by.date() if move.before else "none"
-        print(f"    {move.number}: {before} -> {move.after.close_by.date()}"
-              + (" (provisional)" if move.after.provisional else ""))
+        print(
+            f"    {move.number}: {before} -> {move.after.close_by.date()}"
+            + (" (provisional)" if move.after.provisional else "")
+        )
     if len(change.moves) > 20:
         print(f"    … and {len(change.moves) - 20} more")
 
@@ -61,19 +67,25 @@ def cmd_show(calendars: WorkingCalendars, args: argparse.Namespace) -> int:
     for version in (year.national, year.local):
         if version is None:
             continue
-        print(f"{version.scope} version {version.version}: {version.notice.title} "
-              f"({version.source_file}, {version.imported_by}, {version.imported_at:%Y-%m-%d %H:%M})")
+        print(
+            f"{version.scope} version {version.version}: {version.notice.title} "
+            f"({version.source_file}, {version.imported_by}, {version.imported_at:%Y-%m-%d %H:%M})"
+        )
         for holiday in version.notice.holidays:
             work = ", ".join(str(day) for day in holiday.make_up_workdays)
-            print(f"  {holiday.name}: {holiday.first_day} to {holiday.last_day} off"
-                  + (f"; make-up working days {work}" if work else ""))
+            print(
+                f"  {holiday.name}: {holiday.first_day} to {holiday.last_day} off"
+                + (f"; make-up working days {work}" if work else "")
+            )
     return 0
 
 
 def cmd_history(calendars: WorkingCalendars, args: argparse.Namespace) -> int:
     for version in calendars.history(args.year):
-        print(f"{version.imported_at:%Y-%m-%d %H:%M}  {version.year} {version.scope} v{version.version}  "
-              f"{version.imported_by}  {version.source_file}  {version.note}")
+        print(
+            f"{version.imported_at:%Y-%m-%d %H:%M}  {version.year} {version.scope} v{version.version}  "
+            f"{version.imported_by}  {version.source_file}  {version.note}"
+        )
     return 0
 
 
@@ -122,7 +134,9 @@ def register(sub: argparse._SubParsersAction, calendars: Callable[[], WorkingCal
     calendar = sub.add_parser("calendar", help="the working calendar (holidays, make-up working days)")
     commands = calendar.add_subparsers(dest="calendar_command", required=True)
 
-    def add(name: str, handler: Callable[[WorkingCalendars, argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, handler: Callable[[WorkingCalendars, argparse.Namespace], int], help_: str
+    ) -> argparse.ArgumentParser:
         parser = commands.add_parser(name, help=help_)
         parser.set_defaults(func=lambda args: handler(calendars(), args))
         return parser

@@ -42,12 +42,19 @@ def build_call_session(
     lookups = IvrLookups(sessions, settings.callback_hold_seconds)
     barred = BarredCallerSnapshot(sessions, max_age=settings.barred_list_max_age_seconds)
     services = CallServices(
-        is_barred=barred.__contains__, longest_wait=longest_wait, voice_message=voice_message, speak=installer.text,
-        is_workday=calendars.is_workday, ticket_status=lookups.ticket_status, recent_calls=lookups.recent_calls,
+        is_barred=barred.__contains__,
+        longest_wait=longest_wait,
+        voice_message=voice_message,
+        speak=installer.text,
+        is_workday=calendars.is_workday,
+        ticket_status=lookups.ticket_status,
+        recent_calls=lookups.recent_calls,
         book_callback=lookups.book_callback,
     )
     limits = CallLimits(
-        call_seconds=settings.ivr_budget_seconds, message_seconds=settings.voice_message_max_seconds,
-        callback_hold_seconds=settings.callback_hold_seconds, ring_seconds=settings.transfer_ring_seconds,
+        call_seconds=settings.ivr_budget_seconds,
+        message_seconds=settings.voice_message_max_seconds,
+        callback_hold_seconds=settings.callback_hold_seconds,
+        ring_seconds=settings.transfer_ring_seconds,
     )
     return CallSession(flows, services, limits)

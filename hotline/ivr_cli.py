@@ -72,8 +72,12 @@ def cmd_diff(admin: IvrAdmin, args: argparse.Namespace) -> int:
         return 1
     diff = flow_diff(old, new, old_label, new_label)
     print(diff.unified, end="")
-    for what, names in (("nodes added", diff.added), ("nodes removed", diff.removed),
-                        ("nodes changed", diff.changed), ("prompts changed", diff.prompts_changed)):
+    for what, names in (
+        ("nodes added", diff.added),
+        ("nodes removed", diff.removed),
+        ("nodes changed", diff.changed),
+        ("prompts changed", diff.prompts_changed),
+    ):
         if names:
             print(f"{what}: {', '.join(names)}")
     return 0

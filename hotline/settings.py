@@ -69,7 +69,9 @@ class Settings(BaseSettings):
     queue_agents: tuple[str, ...] = AGENT_EXTENSIONS
     # Agents' skills, each served by one queue; an agent logs in with skills and a penalty each.
     skill_queues: dict[str, str] = {
-        "general": "hotline-general", "business": "hotline-business", "leaders": "hotline-leaders",
+        "general": "hotline-general",
+        "business": "hotline-business",
+        "leaders": "hotline-leaders",
     }
     default_skills: dict[str, int] = {"general": 0}
     wrapup_seconds: int = 10  # after-call work before app_queue offers the agent another call
@@ -139,7 +141,5 @@ def ensure_secrets_file() -> None:
     if SECRETS_FILE.exists():
         return
     RUN_DIR.mkdir(parents=True, exist_ok=True)
-    SECRETS_FILE.write_text(
-        f"HOTLINE_AMI_SECRET={secrets.token_hex(16)}\nHOTLINE_SIP_SECRET={secrets.token_hex(16)}\n"
-    )
+    SECRETS_FILE.write_text(f"HOTLINE_AMI_SECRET={secrets.token_hex(16)}\nHOTLINE_SIP_SECRET={secrets.token_hex(16)}\n")
     SECRETS_FILE.chmod(0o600)

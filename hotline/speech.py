@@ -53,8 +53,11 @@ class Speech:
         settings = self.settings
         endpointer = EndpointerDelays(end=settings.asr_endpoint_seconds) if settings.asr_endpoint_seconds else None
         pool = RecognizerPool(
-            settings.asr_model_dir, settings.asr_workers, settings.asr_model_sha256,
-            on_result=self.service.on_result, endpointer=endpointer,
+            settings.asr_model_dir,
+            settings.asr_workers,
+            settings.asr_model_sha256,
+            on_result=self.service.on_result,
+            endpointer=endpointer,
         )
         try:
             pool.start()
@@ -66,8 +69,13 @@ class Speech:
 
 
 def build_speech(
-    settings: Settings, sessions: sessionmaker[Session], ami: AmiClient, board: QueueBoard,
-    publish: Callable[[str, dict], None], indexes: SearchIndexes, intake: TicketIntake,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    ami: AmiClient,
+    board: QueueBoard,
+    publish: Callable[[str, dict], None],
+    indexes: SearchIndexes,
+    intake: TicketIntake,
 ) -> Speech:
     """`board`: call control's mirror of queues and agents (a caller heard in an emergency moves up
     it); `publish`: the live hub's, for drafts on agents' screens and alerts to supervisors."""
@@ -79,14 +87,24 @@ def build_speech(
             save_call_draft(session, draft.call_id, draft.caller, asdict(draft), datetime.now(UTC))
 
     drafts = LiveDrafts(
-        lambda stream, text: drafting.live(stream.call_id, stream.caller, text), board, publish, ami, save_live_draft,
+        lambda stream, text: drafting.live(stream.call_id, stream.caller, text),
+        board,
+        publish,
+        ami,
+        save_live_draft,
         settings.emergency_priority,
     )
     service = SpeechService(
-        directory, AudioStore(settings.asr_audio_dir), settings.spool_dir, transcript_saver(sessions, drafting, intake), drafts,
+        directory,
+        AudioStore(settings.asr_audio_dir),
+        settings.spool_dir,
+        transcript_saver(sessions, drafting, intake),
+        drafts,
         MessageLimits(max_seconds=settings.voice_message_max_seconds),
     )
-    return Speech(directory, service, AudioFork(ami, directory, settings.audiosocket_address), drafts, drafting, settings)
+    return Speech(
+        directory, service, AudioFork(ami, directory, settings.audiosocket_address), drafts, drafting, settings
+    )
 
 
 async def run_speech(speech: Speech, ami_events: asyncio.Queue) -> list[asyncio.Task]:

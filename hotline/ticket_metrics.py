@@ -59,6 +59,7 @@ class CalendarCoverage(Collector):
             value=status.confirmed_until.year if status.confirmed_until else 0,
         )
         yield GaugeMetricFamily(
-            "hotline_calendar_missing_years", "Years whose notice is due and not entered (this year; next from 1 November)",
+            "hotline_calendar_missing_years",
+            "Years whose notice is due and not entered (this year; next from 1 November)",
             value=len(status.missing_years),
         )

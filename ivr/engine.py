@@ -231,8 +231,7 @@ def _collect(node: CollectDigitsNode, call: _Call) -> Generator[Step, object, st
 
 def _ticket_status(node: TicketStatusNode) -> Generator[Step, object, str]:
     number = yield from _digits(
-        node.prompt, node.invalid_prompt, node.retries, TICKET_NUMBER_DIGITS, TICKET_NUMBER_DIGITS,
-        node.timeout_seconds,
+        node.prompt, node.invalid_prompt, node.retries, TICKET_NUMBER_DIGITS, TICKET_NUMBER_DIGITS, node.timeout_seconds
     )
     if number is None:
         return node.failed

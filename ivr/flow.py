@@ -154,8 +154,16 @@ class HangupNode(_Node):
 
 
 Node = Annotated[
-    PlayNode | MenuNode | CollectDigitsNode | ConditionNode | SpeechMessageNode | TicketStatusNode | CallbackOfferNode
-    | QueueNode | TransferNode | HangupNode,
+    PlayNode
+    | MenuNode
+    | CollectDigitsNode
+    | ConditionNode
+    | SpeechMessageNode
+    | TicketStatusNode
+    | CallbackOfferNode
+    | QueueNode
+    | TransferNode
+    | HangupNode,
     Field(discriminator="type"),
 ]
 TERMINAL_NODES = (QueueNode, TransferNode, HangupNode)

@@ -68,7 +68,9 @@ def _answer(step: Step, caller: _Caller, world: World, events: list[str]) -> obj
         case Play():
             key = caller.next()
             pressed = key if len(key) == 1 and key in step.escape_digits else ""
-            events.append(f"play {step.prompt}, key {pressed or 'none'}" + (f" (ignored {key})" if key != pressed else ""))
+            events.append(
+                f"play {step.prompt}, key {pressed or 'none'}" + (f" (ignored {key})" if key != pressed else "")
+            )
             return pressed
         case Collect():
             digits = caller.next()
@@ -82,8 +84,10 @@ def _answer(step: Step, caller: _Caller, world: World, events: list[str]) -> obj
             events.append(f"voice message after {step.prompt}: {'recorded' if recorded else 'none'}")
             return recorded
         case BookCallback():
-            events.append(f"callback for {step.number} keeps a place in {step.queue}: "
-                          f"{'booked' if world.callback_booked else 'failed'}")
+            events.append(
+                f"callback for {step.number} keeps a place in {step.queue}: "
+                f"{'booked' if world.callback_booked else 'failed'}"
+            )
             return world.callback_booked
         case RecentCalls():
             events.append(f"calls in the last {step.days} days: {world.recent_calls}")
@@ -116,7 +120,10 @@ def simulate(flow: Flow, facts: CallFacts, inputs: Sequence[str], world: World =
 
 
 def describe(decision: Decision) -> str:
-    where = {"queue": f"queue {decision.queue} (priority {decision.priority})",
-             "transfer": f"transfer to {decision.target}", "hangup": "hang up",
-             "fallback": "the default queue (too many steps)"}[decision.action]
+    where = {
+        "queue": f"queue {decision.queue} (priority {decision.priority})",
+        "transfer": f"transfer to {decision.target}",
+        "hangup": "hang up",
+        "fallback": "the default queue (too many steps)",
+    }[decision.action]
     return f"{where}, language {decision.language}; path {' > '.join(decision.path)}"

@@ -31,8 +31,18 @@ from ivr.flow import (
     TransferNode,
 )
 
-NODE_TYPES = ("play", "menu", "collect_digits", "condition", "speech_message", "ticket_status", "callback_offer",
-              "queue", "transfer", "hangup")
+NODE_TYPES = (
+    "play",
+    "menu",
+    "collect_digits",
+    "condition",
+    "speech_message",
+    "ticket_status",
+    "callback_offer",
+    "queue",
+    "transfer",
+    "hangup",
+)
 
 
 @dataclass(frozen=True)
@@ -90,11 +100,17 @@ def edges(node: Node) -> list[Edge]:
         case ConditionNode():
             return [Edge("then", node.then, False), Edge("else", node.otherwise, False)]
         case TicketStatusNode():
-            return [Edge("next", node.next, True), Edge("not_found", node.not_found, True),
-                    Edge("failed", node.failed, False)]
+            return [
+                Edge("next", node.next, True),
+                Edge("not_found", node.not_found, True),
+                Edge("failed", node.failed, False),
+            ]
         case CallbackOfferNode():
-            return [Edge("accepted", node.accepted, True), Edge("declined", node.declined, False),
-                    Edge("failed", node.failed, True)]
+            return [
+                Edge("accepted", node.accepted, True),
+                Edge("declined", node.declined, False),
+                Edge("failed", node.failed, True),
+            ]
     return []
 
 
@@ -124,15 +140,18 @@ def _prompt_errors(flow: Flow, audio: Collection[str]) -> Iterator[FlowError]:
 
 
 def _condition_errors(where: str, node: ConditionNode) -> Iterator[FlowError]:
-    needed = {"time_of_day": ("between", node.between, '["08:00", "20:00"]'),
-              "language": ("language", node.language, "yue")}
+    needed = {
+        "time_of_day": ("between", node.between, '["08:00", "20:00"]'),
+        "language": ("language", node.language, "yue"),
+    }
     if node.test in needed and not needed[node.test][1]:
         field, _, example = needed[node.test]
         yield FlowError(f"{where}.{field}", f"test {node.test} needs {field}, e.g. {field}: {example}")
     if node.between and node.between[0] == node.between[1]:
         yield FlowError(f"{where}.between", "starts and ends at the same time, so it never holds: widen it")
     for field, value, test in (
-        ("between", node.between, "time_of_day"), ("language", node.language, "language"),
+        ("between", node.between, "time_of_day"),
+        ("language", node.language, "language"),
         ("closed_dates", node.closed_dates, "holiday"),
     ):
         if value and node.test != test:
@@ -161,13 +180,13 @@ def _node_errors(flow: Flow, node_id: str, node: Node, catalogue: FlowCatalogue)
     if isinstance(node, CollectDigitsNode) and node.min_digits > node.max_digits:
         yield FlowError(f"{where}.min_digits", f"{node.min_digits} is more than max_digits {node.max_digits}")
     if (
-        isinstance(node, CallbackOfferNode) and node.number_from != "caller_id"
+        isinstance(node, CallbackOfferNode)
+        and node.number_from != "caller_id"
         and not any(isinstance(n, CollectDigitsNode) and n.into == node.number_from for n in flow.nodes.values())
     ):
         yield FlowError(
             f"{where}.number_from",
-            f"no collect_digits node stores '{node.number_from}': add one (into: {node.number_from}) "
-            "or use caller_id",
+            f"no collect_digits node stores '{node.number_from}': add one (into: {node.number_from}) or use caller_id",
         )
     if isinstance(node, ConditionNode):
         yield from _condition_errors(where, node)
@@ -194,7 +213,7 @@ def _loop_errors(flow: Flow) -> Iterator[FlowError]:
             if node_id in done:
                 continue
             if node_id in on_trail:
-                loop = trail[trail.index(node_id):] + [node_id]
+                loop = trail[trail.index(node_id) :] + [node_id]
                 yield FlowError(
                     f"nodes.{node_id}",
                     f"loop {' -> '.join(loop)} repeats without the caller pressing a key: end it in a queue, "
@@ -262,8 +281,14 @@ def _shape_error(err: ErrorDetails) -> FlowError:
 def _shape_errors(exc: ValidationError) -> list[FlowError]:
     raw = exc.errors()
     # A prompt written as a mapping failed as a recording, not as text: only that error counts.
-    recordings = {tuple(e["loc"][:2]) for e in raw if e["loc"][:1] == ("prompts",) and isinstance(e["input"], dict)
-                  and len(e["loc"]) > 2 and e["loc"][2] != "AudioPrompt"}
+    recordings = {
+        tuple(e["loc"][:2])
+        for e in raw
+        if e["loc"][:1] == ("prompts",)
+        and isinstance(e["input"], dict)
+        and len(e["loc"]) > 2
+        and e["loc"][2] != "AudioPrompt"
+    }
     errors: list[FlowError] = []
     for err in raw:
         loc = tuple(err["loc"])

@@ -216,8 +216,12 @@ def _term_weights(entry: KnowledgeEntry) -> tuple[dict[str, float], dict[str, fl
     question = _normalize(entry.question)
     answer = _normalize(entry.answer)
     for field, length, field_words, field_bigrams in (
-        (_KEYWORDS, sum(map(len, keywords)), [*keywords, *(w for k in keywords for w in _words(k))],
-         [b for k in keywords for b in _bigrams(k)]),
+        (
+            _KEYWORDS,
+            sum(map(len, keywords)),
+            [*keywords, *(w for k in keywords for w in _words(k))],
+            [b for k in keywords for b in _bigrams(k)],
+        ),
         (_QUESTION, len(question), _words(question), _bigrams(question)),
         (_ANSWER, len(answer), _words(answer), []),
     ):

@@ -130,7 +130,7 @@ def _tree_errors(entries: list[dict[str, Any]]) -> list[str]:
             chain.append(up)
         if up is not None and up in chain:
             if up not in in_reported_cycle:
-                loop = chain[chain.index(up):] + [up]
+                loop = chain[chain.index(up) :] + [up]
                 in_reported_cycle.update(loop)
                 errors.append(f"{where}.parent: cycle {' -> '.join(loop)}")
         elif up is None and len(chain) > LEAF_LEVEL - ROOT_LEVEL + 1:
@@ -151,8 +151,12 @@ def parse_departments(data: object) -> DepartmentTree:
         raise InvalidDepartments(errors)
     return DepartmentTree(
         Department(
-            code=entry["code"], name=entry["name"], duties=entry["duties"], parent=entry.get("parent"),
-            keywords=tuple(entry.get("keywords", ())), level=ROOT_LEVEL if entry.get("parent") is None else LEAF_LEVEL,
+            code=entry["code"],
+            name=entry["name"],
+            duties=entry["duties"],
+            parent=entry.get("parent"),
+            keywords=tuple(entry.get("keywords", ())),
+            level=ROOT_LEVEL if entry.get("parent") is None else LEAF_LEVEL,
             phone=entry.get("phone"),
         )
         for entry in data

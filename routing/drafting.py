@@ -69,13 +69,24 @@ class DraftBuilder:
         place = self._gazetteer.find(text)
         district, street = (place.district, place.street) if place else (None, None)
         new = PriorRequest(
-            number="", caller_number=caller, district=district or "", street=street or "", address="", content=text,
+            number="",
+            caller_number=caller,
+            district=district or "",
+            street=street or "",
+            address="",
+            content=text,
             created_at=at,
         )
         similar = duplicate_candidates(new, prior)[:SIMILAR_TICKETS]
         return DraftTicket(
-            call_id=call_id, caller=caller, transcript=text, request_type=triage.type,
-            urgent=triage.urgent or bool(phrases), emergency_phrases=phrases, district=district, street=street,
+            call_id=call_id,
+            caller=caller,
+            transcript=text,
+            request_type=triage.type,
+            urgent=triage.urgent or bool(phrases),
+            emergency_phrases=phrases,
+            district=district,
+            street=street,
             departments=tuple(SuggestedDepartment(d.code, self._name(d.code), d.score) for d in triage.departments),
             similar=tuple(SimilarTicket(p.number, similarity, reason) for p, similarity, reason in similar),
             knowledge=self._knowledge_hits(text, at.date()),

@@ -34,8 +34,13 @@ class PriorRequest:
 
 def prior_request(ticket: Ticket) -> PriorRequest:
     return PriorRequest(
-        number=ticket.number, caller_number=ticket.caller_number or "", district=ticket.district or "",
-        street=ticket.street or "", address=ticket.address or "", content=ticket.content, created_at=ticket.created_at,
+        number=ticket.number,
+        caller_number=ticket.caller_number or "",
+        district=ticket.district or "",
+        street=ticket.street or "",
+        address=ticket.address or "",
+        content=ticket.content,
+        created_at=ticket.created_at,
     )
 
 

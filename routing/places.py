@@ -152,7 +152,8 @@ class Gazetteer:
         if best is not None:
             _, district, street = best
             matched = [
-                form for _, form in heard
+                form
+                for _, form in heard
                 if self._district_of.get(form) == district or (district, street) in self._streets_of.get(form, ())
             ]
             return Place(district, street, tuple(dict.fromkeys(matched)))

@@ -202,7 +202,10 @@ class WorkingCalendars:
     def _overview(year: int, in_force: dict[tuple[int, Scope], NoticeVersion]) -> YearOverview:
         national = in_force.get((year, Scope.NATIONAL))
         return YearOverview(
-            year, YearState.CONFIRMED if national else YearState.PROVISIONAL, national, in_force.get((year, Scope.LOCAL))
+            year,
+            YearState.CONFIRMED if national else YearState.PROVISIONAL,
+            national,
+            in_force.get((year, Scope.LOCAL)),
         )
 
     def history(self, year: int | None = None) -> list[NoticeVersion]:

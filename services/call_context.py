@@ -32,8 +32,13 @@ def caller_context(session: Session, caller: str, call_id: str, now: datetime) -
     previous = [t for t in tickets if t is not draft]
     return {
         "previous_tickets": [
-            {"number": t.number, "status": str(t.status), "request_type": str(t.request_type),
-             "created_at": t.created_at.isoformat(), "content": t.content[:200]}
+            {
+                "number": t.number,
+                "status": str(t.status),
+                "request_type": str(t.request_type),
+                "created_at": t.created_at.isoformat(),
+                "content": t.content[:200],
+            }
             for t in previous
         ],
         "repeat_caller": any(now - t.created_at <= REPEAT_WINDOW for t in previous),
@@ -44,7 +49,8 @@ def caller_context(session: Session, caller: str, call_id: str, now: datetime) -
 
 def handoff_of(transfer: Transfer) -> EmergencyHandoff:
     return EmergencyHandoff(
-        number=transfer.target.partition(":")[2], by_user=transfer.by_user,
+        number=transfer.target.partition(":")[2],
+        by_user=transfer.by_user,
         requested_at=datetime.fromtimestamp(transfer.started_at, UTC),
         direct=transfer.kind is TransferKind.DIRECT_HANDOFF,
         answered_at=datetime.fromtimestamp(transfer.answered_at, UTC) if transfer.answered_at else None,
@@ -53,7 +59,9 @@ def handoff_of(transfer: Transfer) -> EmergencyHandoff:
 
 
 def build_cti_hooks(
-    sessions: sessionmaker[Session], intake: TicketIntake, backlog: TicketBacklog,
+    sessions: sessionmaker[Session],
+    intake: TicketIntake,
+    backlog: TicketBacklog,
     live_draft: Callable[[str], dict[str, Any] | None] = lambda call_id: None,
 ) -> CtiHooks:
     """Hooks over `sessions`; a handoff finished while the database is unreachable waits in `backlog`.
@@ -78,8 +86,12 @@ def build_cti_hooks(
         try:
             write(lambda s: intake.record_handoff(s, transfer.ticket_number, handoff))
         except DATABASE_UNREACHABLE as exc:
-            log.warning("database unreachable (%s): handoff of call %s kept for ticket %s", exc, transfer.call_id,
-                        transfer.ticket_number)
+            log.warning(
+                "database unreachable (%s): handoff of call %s kept for ticket %s",
+                exc,
+                transfer.call_id,
+                transfer.ticket_number,
+            )
             backlog.keep_handoff(transfer.ticket_number, handoff)
 
     def ticket_exists(number: str) -> bool | None:

@@ -18,7 +18,10 @@ def note_draft_outcome(session: Session, ticket: Ticket, unit_code: str | None =
     draft = draft_from_dict(row.draft)
     suggested_unit = draft.departments[0].code if draft.departments else None
     accepted = {
-        "request_type": str(ticket.request_type), "urgent": ticket.urgent, "district": ticket.district,
-        "street": ticket.street, "department": unit_code or suggested_unit,
+        "request_type": str(ticket.request_type),
+        "urgent": ticket.urgent,
+        "district": ticket.district,
+        "street": ticket.street,
+        "department": unit_code or suggested_unit,
     }
     record_draft_outcome(session, row.call_uniqueid, ticket.number, draft_changes(draft, accepted))

@@ -32,7 +32,7 @@ class IvrLookups:
         """The kept place's task: due for agents to call by hand only if it never reached an agent."""
         now = datetime.now(UTC)
         task = new_callback(
-            number, CallbackReason.KEPT_PLACE, now, due_at=now + self._hold, call_uniqueid=uniqueid, queue=queue,
+            number, CallbackReason.KEPT_PLACE, now, due_at=now + self._hold, call_uniqueid=uniqueid, queue=queue
         )
         with self._sessions() as session, session.begin():
             stored = create_callback(session, task)

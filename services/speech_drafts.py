@@ -40,7 +40,10 @@ class Drafting:
     admins change departments or entries)."""
 
     def __init__(
-        self, sessions: Callable[[], Session], indexes: SearchIndexes, gazetteer: Gazetteer,
+        self,
+        sessions: Callable[[], Session],
+        indexes: SearchIndexes,
+        gazetteer: Gazetteer,
         emergency_phrases: tuple[str, ...],
     ):
         self._sessions = sessions
@@ -68,7 +71,10 @@ class Drafting:
         ones only what changed meanwhile (the caller's earlier tickets are read once per caller)."""
         indexes = self._indexes
         builder = DraftBuilder(
-            indexes.triage.get(session), indexes.departments.get(session), self._gazetteer, self._spotter,
+            indexes.triage.get(session),
+            indexes.departments.get(session),
+            self._gazetteer,
+            self._spotter,
             indexes.knowledge.get(session),
         )
         return builder.build(call_id, caller, text, self._prior_of(session, caller), datetime.now(UTC))
@@ -79,7 +85,7 @@ class Drafting:
 
 
 def transcript_saver(
-    sessions: sessionmaker[Session], drafting: Drafting, intake: TicketIntake,
+    sessions: sessionmaker[Session], drafting: Drafting, intake: TicketIntake
 ) -> Callable[[Transcript], None]:
     def save(transcript: Transcript) -> None:
         now = datetime.now(UTC)
@@ -94,17 +100,31 @@ def transcript_saver(
             # then, even when the transcript is saved later (ASR or the database was down).
             left_at = transcript.started_at
             ticket = intake.open_ticket(
-                session, SPEECH_USER, Role.AGENT, left_at,
-                request_type=RequestType(draft.request_type or "help"), channel=Channel.PHONE,
-                content=draft.transcript or UNHEARD_MESSAGE, urgent=draft.urgent,
-                caller_number=transcript.caller or None, district=draft.district, street=draft.street,
-                call_uniqueid=transcript.call_id, recording=transcript.audio_path,
+                session,
+                SPEECH_USER,
+                Role.AGENT,
+                left_at,
+                request_type=RequestType(draft.request_type or "help"),
+                channel=Channel.PHONE,
+                content=draft.transcript or UNHEARD_MESSAGE,
+                urgent=draft.urgent,
+                caller_number=transcript.caller or None,
+                district=draft.district,
+                street=draft.street,
+                call_uniqueid=transcript.call_id,
+                recording=transcript.audio_path,
             )
             if callable_number(transcript.caller):
-                create_callback(session, new_callback(
-                    transcript.caller, CallbackReason.VOICE_MESSAGE, left_at,
-                    call_uniqueid=transcript.call_id, ticket_number=ticket.number,
-                ))
+                create_callback(
+                    session,
+                    new_callback(
+                        transcript.caller,
+                        CallbackReason.VOICE_MESSAGE,
+                        left_at,
+                        call_uniqueid=transcript.call_id,
+                        ticket_number=ticket.number,
+                    ),
+                )
             log.info("voice message of call %s: ticket %s", transcript.call_id, ticket.number)
 
     return save

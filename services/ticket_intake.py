@@ -70,7 +70,12 @@ class TicketIntake:
     def deadlines(self, session: Session, ticket: Ticket) -> Deadlines:
         calendar = self.calendars.current(session)
         return deadline_for(
-            ticket.request_type, ticket.urgent, ticket.created_at, self.calendars.policy, calendar, ticket.extension_days
+            ticket.request_type,
+            ticket.urgent,
+            ticket.created_at,
+            self.calendars.policy,
+            calendar,
+            ticket.extension_days,
         )
 
     def open_ticket(
@@ -111,7 +116,9 @@ class TicketIntake:
         if handoff in ticket.handoffs:
             return
         changed, entry = apply(
-            ticket, Command(Action.RECORD_HANDOFF, handoff=handoff), Actor(handoff.by_user, Role.AGENT),
+            ticket,
+            Command(Action.RECORD_HANDOFF, handoff=handoff),
+            Actor(handoff.by_user, Role.AGENT),
             handoff.answered_at or handoff.requested_at,
         )
         self.save(session, changed, entry)
@@ -134,15 +141,27 @@ class TicketBacklog:
         KEPT.set(len(spool.pending()))
 
     def keep_ticket(self, receipt: str, by: str, role: Role, accepted_at: datetime, form: TicketIn) -> None:
-        self._keep(f"ticket-{receipt}", {
-            "kind": "ticket", "receipt": receipt, "by": by, "role": str(role),
-            "accepted_at": accepted_at.isoformat(), "form": form.model_dump(mode="json"),
-        })
+        self._keep(
+            f"ticket-{receipt}",
+            {
+                "kind": "ticket",
+                "receipt": receipt,
+                "by": by,
+                "role": str(role),
+                "accepted_at": accepted_at.isoformat(),
+                "form": form.model_dump(mode="json"),
+            },
+        )
 
     def keep_handoff(self, ticket_number: str, handoff: EmergencyHandoff) -> None:
-        self._keep(f"handoff-{ticket_number}", {
-            "kind": "handoff", "ticket_number": ticket_number, "handoff": _handoff_json.dump_python(handoff, mode="json"),
-        })
+        self._keep(
+            f"handoff-{ticket_number}",
+            {
+                "kind": "handoff",
+                "ticket_number": ticket_number,
+                "handoff": _handoff_json.dump_python(handoff, mode="json"),
+            },
+        )
 
     def _keep(self, key: str, item: dict[str, Any]) -> None:
         self._spool.put(key, item)
@@ -164,7 +183,11 @@ class TicketBacklog:
                     )
                     return
                 ticket = self._intake.record_ticket(
-                    session, item["receipt"], item["by"], Role(item["role"]), datetime.fromisoformat(item["accepted_at"]),
+                    session,
+                    item["receipt"],
+                    item["by"],
+                    Role(item["role"]),
+                    datetime.fromisoformat(item["accepted_at"]),
                     TicketIn.model_validate(item["form"]),
                 )
             stored.append(StoredTicket(item["receipt"], ticket.number, item["by"]))
@@ -182,7 +205,10 @@ class TicketBacklog:
                 if self._spool.pending():
                     for ticket in await asyncio.to_thread(self.store_kept):
                         log.info("kept ticket %s stored as %s", ticket.receipt, ticket.number)
-                        publish(f"user:{ticket.by}", {"type": "ticket_stored", "receipt": ticket.receipt, "number": ticket.number})
+                        publish(
+                            f"user:{ticket.by}",
+                            {"type": "ticket_stored", "receipt": ticket.receipt, "number": ticket.number},
+                        )
             except Exception:
                 log.exception("kept ticket work: storing failed; retrying")
             await asyncio.sleep(RETRY_SECONDS)

@@ -33,8 +33,16 @@ class NoticeVersion:
 
 def _version(row: CalendarNoticeRow) -> NoticeVersion:
     return NoticeVersion(
-        row.id, row.year, Scope(row.scope), row.version, parse_notice(row.document), row.source_file,
-        row.source_sha256, row.imported_by, row.imported_at, row.note,
+        row.id,
+        row.year,
+        Scope(row.scope),
+        row.version,
+        parse_notice(row.document),
+        row.source_file,
+        row.source_sha256,
+        row.imported_by,
+        row.imported_at,
+        row.note,
     )
 
 
@@ -50,12 +58,14 @@ def notices_in_force(session: Session) -> list[NoticeVersion]:
         .subquery()
     )
     rows = session.scalars(
-        select(CalendarNoticeRow).join(
+        select(CalendarNoticeRow)
+        .join(
             latest,
             (CalendarNoticeRow.year == latest.c.year)
             & (CalendarNoticeRow.scope == latest.c.scope)
             & (CalendarNoticeRow.version == latest.c.version),
-        ).order_by(CalendarNoticeRow.year, CalendarNoticeRow.scope)
+        )
+        .order_by(CalendarNoticeRow.year, CalendarNoticeRow.scope)
     )
     return [_version(row) for row in rows]
 
@@ -81,8 +91,15 @@ def add_notice_version(
     version = (latest or 0) + 1
     session.add(
         CalendarNoticeRow(
-            year=notice.year, scope=str(notice.scope), version=version, document=notice_document(notice),
-            source_file=source_file[:255], source_sha256=source_sha256, imported_by=by, imported_at=at, note=note,
+            year=notice.year,
+            scope=str(notice.scope),
+            version=version,
+            document=notice_document(notice),
+            source_file=source_file[:255],
+            source_sha256=source_sha256,
+            imported_by=by,
+            imported_at=at,
+            note=note,
         )
     )
     session.flush()

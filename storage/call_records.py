@@ -61,7 +61,11 @@ def answered_counts(session: Session, since: datetime, within_seconds: float) ->
 
 def calls_from(session: Session, caller: str, since: datetime) -> int:
     """How many calls came from this number since then (the repeat-caller condition)."""
-    return session.scalar(
-        select(func.count()).select_from(CallRecordRow)
-        .where(CallRecordRow.caller == caller, CallRecordRow.started_at >= since)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(CallRecordRow)
+            .where(CallRecordRow.caller == caller, CallRecordRow.started_at >= since)
+        )
+        or 0
+    )

@@ -21,27 +21,48 @@ from storage.tables import CallbackTaskRow
 _attempts = TypeAdapter(tuple[CallbackAttempt, ...])
 # Both dialects' INSERT take on_conflict_do_nothing; the plain sqlalchemy.insert does not.
 _INSERT: dict[str, Callable[[type[CallbackTaskRow]], postgresql.Insert | sqlite.Insert]] = {
-    "postgresql": postgresql.insert, "sqlite": sqlite.insert,
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
 }
 
 
 def _columns(task: CallbackTask) -> dict[str, Any]:
     return {
-        "caller_number": task.caller_number, "reason": str(task.reason), "call_uniqueid": task.call_uniqueid,
-        "ticket_number": task.ticket_number, "queue": task.queue, "status": str(task.status),
-        "created_at": task.created_at, "due_at": task.due_at, "claimed_by": task.claimed_by,
-        "claimed_at": task.claimed_at, "attempts": _attempts.dump_python(task.attempts, mode="json"),
-        "cancelled_by": task.cancelled_by, "cancel_reason": task.cancel_reason, "finished_at": task.finished_at,
+        "caller_number": task.caller_number,
+        "reason": str(task.reason),
+        "call_uniqueid": task.call_uniqueid,
+        "ticket_number": task.ticket_number,
+        "queue": task.queue,
+        "status": str(task.status),
+        "created_at": task.created_at,
+        "due_at": task.due_at,
+        "claimed_by": task.claimed_by,
+        "claimed_at": task.claimed_at,
+        "attempts": _attempts.dump_python(task.attempts, mode="json"),
+        "cancelled_by": task.cancelled_by,
+        "cancel_reason": task.cancel_reason,
+        "finished_at": task.finished_at,
     }
 
 
 def _task(row: CallbackTaskRow) -> CallbackTask:
     return CallbackTask(
-        id=row.id, caller_number=row.caller_number, reason=CallbackReason(row.reason), created_at=row.created_at,
-        due_at=row.due_at, call_uniqueid=row.call_uniqueid, ticket_number=row.ticket_number, queue=row.queue,
-        status=CallbackStatus(row.status), claimed_by=row.claimed_by, claimed_at=row.claimed_at,
-        attempts=_attempts.validate_python(row.attempts), cancelled_by=row.cancelled_by,
-        cancel_reason=row.cancel_reason, finished_at=row.finished_at, version=row.version,
+        id=row.id,
+        caller_number=row.caller_number,
+        reason=CallbackReason(row.reason),
+        created_at=row.created_at,
+        due_at=row.due_at,
+        call_uniqueid=row.call_uniqueid,
+        ticket_number=row.ticket_number,
+        queue=row.queue,
+        status=CallbackStatus(row.status),
+        claimed_by=row.claimed_by,
+        claimed_at=row.claimed_at,
+        attempts=_attempts.validate_python(row.attempts),
+        cancelled_by=row.cancelled_by,
+        cancel_reason=row.cancel_reason,
+        finished_at=row.finished_at,
+        version=row.version,
     )
 
 

@@ -19,8 +19,13 @@ def replace_departments(session: Session, departments: Iterable[Department]) -> 
     for dept in ordered:
         session.add(
             DepartmentRow(
-                code=dept.code, name=dept.name, duties=dept.duties, parent_code=dept.parent,
-                keywords=list(dept.keywords), level=dept.level, phone=dept.phone,
+                code=dept.code,
+                name=dept.name,
+                duties=dept.duties,
+                parent_code=dept.parent,
+                keywords=list(dept.keywords),
+                level=dept.level,
+                phone=dept.phone,
             )
         )
         session.flush()
@@ -30,7 +35,15 @@ def replace_departments(session: Session, departments: Iterable[Department]) -> 
 def list_departments(session: Session) -> list[Department]:
     rows = session.scalars(select(DepartmentRow).order_by(DepartmentRow.level, DepartmentRow.code))
     return [
-        Department(code=r.code, name=r.name, duties=r.duties, parent=r.parent_code, keywords=tuple(r.keywords), level=r.level, phone=r.phone)
+        Department(
+            code=r.code,
+            name=r.name,
+            duties=r.duties,
+            parent=r.parent_code,
+            keywords=tuple(r.keywords),
+            level=r.level,
+            phone=r.phone,
+        )
         for r in rows
     ]
 

@@ -14,8 +14,14 @@ from storage.tables import KnowledgeEntryRow
 
 def _entry(row: KnowledgeEntryRow) -> KnowledgeEntry:
     return KnowledgeEntry(
-        id=row.id, question=row.question, answer=row.answer, keywords=tuple(row.keywords),
-        department_code=row.department_code, valid_from=row.valid_from, valid_to=row.valid_to, retired=row.retired,
+        id=row.id,
+        question=row.question,
+        answer=row.answer,
+        keywords=tuple(row.keywords),
+        department_code=row.department_code,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        retired=row.retired,
     )
 
 

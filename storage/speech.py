@@ -36,9 +36,16 @@ def transcripts_of_call(session: Session, call_id: str) -> list[Transcript]:
     )
     return [
         Transcript(
-            stream_id=r.stream_id, call_id=r.call_uniqueid, caller=r.caller or "", purpose=Purpose(r.purpose),
-            text=r.text, audio_path=r.audio_path, sample_rate=r.sample_rate, audio_seconds=r.audio_seconds,
-            started_at=r.started_at, source=r.source,
+            stream_id=r.stream_id,
+            call_id=r.call_uniqueid,
+            caller=r.caller or "",
+            purpose=Purpose(r.purpose),
+            text=r.text,
+            audio_path=r.audio_path,
+            sample_rate=r.sample_rate,
+            audio_seconds=r.audio_seconds,
+            started_at=r.started_at,
+            source=r.source,
         )
         for r in rows
     ]
@@ -67,7 +74,7 @@ def draft_outcomes(session: Session, since: datetime, until: datetime) -> list[d
     """What agents changed of each draft that became a ticket, for drafts last updated in [since, until)."""
     rows = session.scalars(
         select(CallDraftRow.changes).where(
-            CallDraftRow.ticket_number.is_not(None), CallDraftRow.updated_at >= since, CallDraftRow.updated_at < until,
+            CallDraftRow.ticket_number.is_not(None), CallDraftRow.updated_at >= since, CallDraftRow.updated_at < until
         )
     )
     return [changes or {} for changes in rows]

@@ -35,7 +35,11 @@ def next_ticket_number(session: Session, day: date) -> str:
 
 
 def _set_deadlines(row: TicketRow, deadlines: Deadlines) -> None:
-    row.deadline_at, row.warning_at, row.deadline_provisional = deadlines.close_by, deadlines.warn_at, deadlines.provisional
+    row.deadline_at, row.warning_at, row.deadline_provisional = (
+        deadlines.close_by,
+        deadlines.warn_at,
+        deadlines.provisional,
+    )
 
 
 def _deadlines(row: TicketRow) -> Deadlines | None:
@@ -56,9 +60,14 @@ def _project(row: TicketRow, ticket: Ticket, deadlines: Deadlines) -> None:
 def _audit(session: Session, entry: AuditEntry) -> None:
     session.add(
         TicketAuditRow(
-            ticket_number=entry.ticket_number, at=entry.at, actor=entry.actor_id, role=str(entry.role),
-            action=str(entry.action), from_status=str(entry.from_status) if entry.from_status else None,
-            to_status=str(entry.to_status), note=entry.note or None,
+            ticket_number=entry.ticket_number,
+            at=entry.at,
+            actor=entry.actor_id,
+            role=str(entry.role),
+            action=str(entry.action),
+            from_status=str(entry.from_status) if entry.from_status else None,
+            to_status=str(entry.to_status),
+            note=entry.note or None,
         )
     )
 
@@ -73,7 +82,9 @@ def _flush(session: Session, number: str) -> None:
     try:
         session.flush()
     except StaleDataError:
-        raise ChangedMeanwhile(f"ticket {number} changed meanwhile: reload and retry", "ticket_changed_meanwhile") from None
+        raise ChangedMeanwhile(
+            f"ticket {number} changed meanwhile: reload and retry", "ticket_changed_meanwhile"
+        ) from None
 
 
 def insert_ticket(
@@ -113,7 +124,8 @@ def load_ticket_with_deadlines(session: Session, number: str) -> tuple[Ticket, D
 def ticket_units(session: Session, number: str) -> set[str]:
     return set(
         session.scalars(
-            select(TicketUnitRow.unit_code).join(TicketRow, TicketRow.id == TicketUnitRow.ticket_id)
+            select(TicketUnitRow.unit_code)
+            .join(TicketRow, TicketRow.id == TicketUnitRow.ticket_id)
             .where(TicketRow.number == number)
         )
     )
@@ -150,7 +162,9 @@ def list_tickets(
 
 def audit_trail(session: Session, number: str) -> list[TicketAuditRow]:
     return list(
-        session.scalars(select(TicketAuditRow).where(TicketAuditRow.ticket_number == number).order_by(TicketAuditRow.id))
+        session.scalars(
+            select(TicketAuditRow).where(TicketAuditRow.ticket_number == number).order_by(TicketAuditRow.id)
+        )
     )
 
 
@@ -169,8 +183,18 @@ def ticket_facts(
     for row in session.scalars(query):
         units = tuple(leg["unit_code"] for leg in row.state.get("legs", ()))
         facts.append(
-            TicketFacts(row.number, row.request_type, row.status, row.district, row.street, units,
-                        row.created_at, row.deadline_at, row.closed_at, row.satisfaction)
+            TicketFacts(
+                row.number,
+                row.request_type,
+                row.status,
+                row.district,
+                row.street,
+                units,
+                row.created_at,
+                row.deadline_at,
+                row.closed_at,
+                row.satisfaction,
+            )
         )
     return facts
 
@@ -184,8 +208,10 @@ def past_dispatches(session: Session, limit: int = 5000) -> list[tuple[str, str]
     """(request text, unit it was first dispatched to) of the latest dispatched tickets: triage
     learns from where the centre actually sent similar requests."""
     rows = session.scalars(
-        select(TicketRow).where(TicketRow.id.in_(select(TicketUnitRow.ticket_id)))
-        .order_by(TicketRow.id.desc()).limit(limit)
+        select(TicketRow)
+        .where(TicketRow.id.in_(select(TicketUnitRow.ticket_id)))
+        .order_by(TicketRow.id.desc())
+        .limit(limit)
     )
     return [(row.state["content"], row.state["legs"][0]["unit_code"]) for row in rows if row.state.get("legs")]
 
@@ -193,8 +219,10 @@ def past_dispatches(session: Session, limit: int = 5000) -> list[tuple[str, str]
 def tickets_of_caller(session: Session, caller_number: str, limit: int = 10) -> list[Ticket]:
     """The caller's most recent tickets, newest first."""
     query = (
-        select(TicketRow).where(TicketRow.caller_number == caller_number)
-        .order_by(TicketRow.created_at.desc(), TicketRow.id.desc()).limit(limit)
+        select(TicketRow)
+        .where(TicketRow.caller_number == caller_number)
+        .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
+        .limit(limit)
     )
     return [_codec.validate_python(row.state) for row in session.scalars(query)]
 
@@ -209,8 +237,9 @@ def open_deadlines(session: Session) -> list[tuple[datetime, datetime, bool]]:
     """(close by, warn at, provisional) of every ticket still being worked on."""
     finished = [str(s) for s in (*TERMINAL_STATUSES, TicketStatus.DRAFT)]
     rows = session.execute(
-        select(TicketRow.deadline_at, TicketRow.warning_at, TicketRow.deadline_provisional)
-        .where(TicketRow.status.not_in(finished))
+        select(TicketRow.deadline_at, TicketRow.warning_at, TicketRow.deadline_provisional).where(
+            TicketRow.status.not_in(finished)
+        )
     )
     return [
         (close_by, warn_at, provisional)
@@ -236,10 +265,14 @@ def tickets_to_recheck(session: Session, from_day: date | None = None) -> list[t
 
 def provisional_open_count(session: Session) -> int:
     finished = [str(s) for s in TERMINAL_STATUSES]
-    return session.scalar(
-        select(func.count()).select_from(TicketRow)
-        .where(TicketRow.deadline_provisional.is_(True), TicketRow.status.not_in(finished))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(TicketRow)
+            .where(TicketRow.deadline_provisional.is_(True), TicketRow.status.not_in(finished))
+        )
+        or 0
+    )
 
 
 def move_deadline(session: Session, move: DeadlineMove, by: str, role: str, at: datetime, reason: str) -> None:
@@ -251,8 +284,14 @@ def move_deadline(session: Session, move: DeadlineMove, by: str, role: str, at: 
     if move.deadline_moved:
         session.add(
             TicketAuditRow(
-                ticket_number=move.number, at=at, actor=by, role=role, action=DEADLINE_MOVED,
-                from_status=row.status, to_status=row.status, note=move.audit_note(reason),
+                ticket_number=move.number,
+                at=at,
+                actor=by,
+                role=role,
+                action=DEADLINE_MOVED,
+                from_status=row.status,
+                to_status=row.status,
+                note=move.audit_note(reason),
             )
         )
     _flush(session, move.number)

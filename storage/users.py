@@ -47,7 +47,9 @@ def token_digest(token: str) -> str:
 
 
 def store_token(session: Session, token: str, user_id: int, created_at: datetime, expires_at: datetime) -> None:
-    session.add(ApiTokenRow(token_sha256=token_digest(token), user_id=user_id, created_at=created_at, expires_at=expires_at))
+    session.add(
+        ApiTokenRow(token_sha256=token_digest(token), user_id=user_id, created_at=created_at, expires_at=expires_at)
+    )
 
 
 @dataclass(frozen=True)

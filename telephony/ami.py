@@ -84,7 +84,9 @@ class AmiClient:
         try:
             await asyncio.wait_for(self.logged_in.wait(), timeout)
         except TimeoutError:
-            raise AmiError(f"AMI login to {self._manager.config['host']}:{self._manager.config['port']} failed") from None
+            raise AmiError(
+                f"AMI login to {self._manager.config['host']}:{self._manager.config['port']} failed"
+            ) from None
 
     def close(self) -> None:
         self._manager.close()
@@ -129,19 +131,23 @@ class AmiClient:
         self, exten: str, context: str, caller_context: str, caller_id: str, variables: Mapping[str, str]
     ) -> Mapping[str, str]:
         """Places a call with no phone: Local/<exten>@<context>, whose ;1 half runs <caller_context>."""
-        return await self.action({
-            "Action": "Originate",
-            "Channel": f"Local/{exten}@{context}",
-            "Context": caller_context,
-            "Exten": "s",
-            "Priority": "1",
-            "CallerID": caller_id,
-            "Async": "true",
-            "Variable": ",".join(f"{k}={v}" for k, v in variables.items()),
-        })
+        return await self.action(
+            {
+                "Action": "Originate",
+                "Channel": f"Local/{exten}@{context}",
+                "Context": caller_context,
+                "Exten": "s",
+                "Priority": "1",
+                "CallerID": caller_id,
+                "Async": "true",
+                "Variable": ",".join(f"{k}={v}" for k, v in variables.items()),
+            }
+        )
 
     async def play_dtmf(self, channel: str, digit: str) -> None:
-        await self.action({"Action": "PlayDTMF", "Channel": channel, "Digit": digit, "Duration": "120", "Async": "false"})
+        await self.action(
+            {"Action": "PlayDTMF", "Channel": channel, "Digit": digit, "Duration": "120", "Async": "false"}
+        )
 
     async def hangup(self, channel: str) -> None:
         await self.action({"Action": "Hangup", "Channel": channel})
@@ -149,9 +155,7 @@ class AmiClient:
     async def setvar(self, channel: str, name: str, value: str) -> None:
         await self.action({"Action": "Setvar", "Channel": channel, "Variable": name, "Value": value})
 
-    async def redirect(
-        self, channel: str, context: str, exten: str, extra: tuple[str, str, str] | None = None
-    ) -> None:
+    async def redirect(self, channel: str, context: str, exten: str, extra: tuple[str, str, str] | None = None) -> None:
         """Moves `channel` (and optionally extra = (channel, context, exten)) to priority 1."""
         action = {"Action": "Redirect", "Channel": channel, "Context": context, "Exten": exten, "Priority": "1"}
         if extra is not None:
@@ -166,36 +170,69 @@ class AmiClient:
         await self.action({"Action": "BlindTransfer", "Channel": channel, "Context": context, "Exten": exten})
 
     async def originate(
-        self, channel: str, context: str, exten: str, ring_seconds: int, caller_id: str,
-        variables: Mapping[str, str], action_id: str,
+        self,
+        channel: str,
+        context: str,
+        exten: str,
+        ring_seconds: int,
+        caller_id: str,
+        variables: Mapping[str, str],
+        action_id: str,
     ) -> None:
         """Rings `channel`; answered, it runs exten@context. The outcome arrives later as an
         OriginateResponse event carrying `action_id`."""
-        await self.action({
-            "Action": "Originate", "Channel": channel, "Context": context, "Exten": exten, "Priority": "1",
-            "Timeout": str(ring_seconds * 1000), "CallerID": caller_id, "Async": "true",
-            "Variable": ",".join(f"{k}={v}" for k, v in variables.items()), "ActionID": action_id,
-        })
+        await self.action(
+            {
+                "Action": "Originate",
+                "Channel": channel,
+                "Context": context,
+                "Exten": exten,
+                "Priority": "1",
+                "Timeout": str(ring_seconds * 1000),
+                "CallerID": caller_id,
+                "Async": "true",
+                "Variable": ",".join(f"{k}={v}" for k, v in variables.items()),
+                "ActionID": action_id,
+            }
+        )
 
     async def originate_application(self, channel: str, application: str, data: str, caller_id: str) -> None:
         """Starts `channel` running one application; the outcome arrives as an OriginateResponse."""
-        await self.action({
-            "Action": "Originate", "Channel": channel, "Application": application, "Data": data,
-            "CallerID": caller_id, "Async": "true",
-        })
+        await self.action(
+            {
+                "Action": "Originate",
+                "Channel": channel,
+                "Application": application,
+                "Data": data,
+                "CallerID": caller_id,
+                "Async": "true",
+            }
+        )
 
     async def queue_change_priority(self, queue: str, channel: str, priority: int) -> None:
         """Moves a waiting caller to the place its new priority earns, at once."""
-        await self.action({
-            "Action": "QueueChangePriorityCaller", "Queue": queue, "Caller": channel,
-            "Priority": str(priority), "Immediate": "yes",
-        })
+        await self.action(
+            {
+                "Action": "QueueChangePriorityCaller",
+                "Queue": queue,
+                "Caller": channel,
+                "Priority": str(priority),
+                "Immediate": "yes",
+            }
+        )
 
     async def queue_add(self, queue: str, interface: str, member_name: str, penalty: int) -> None:
-        await self.action({
-            "Action": "QueueAdd", "Queue": queue, "Interface": interface, "Penalty": str(penalty),
-            "Paused": "false", "MemberName": member_name, "StateInterface": interface,
-        })
+        await self.action(
+            {
+                "Action": "QueueAdd",
+                "Queue": queue,
+                "Interface": interface,
+                "Penalty": str(penalty),
+                "Paused": "false",
+                "MemberName": member_name,
+                "StateInterface": interface,
+            }
+        )
 
     async def queue_remove(self, queue: str, interface: str) -> None:
         await self.action({"Action": "QueueRemove", "Queue": queue, "Interface": interface})

@@ -29,8 +29,14 @@ def conference_room(call_id: str) -> str:
 
 class CallControl:
     def __init__(
-        self, ami: AmiClient, config: CtiConfig, hooks: CtiHooks, board: QueueBoard,
-        agents: AgentState, transfers: TransferLog, pushes: DeskPushes,
+        self,
+        ami: AmiClient,
+        config: CtiConfig,
+        hooks: CtiHooks,
+        board: QueueBoard,
+        agents: AgentState,
+        transfers: TransferLog,
+        pushes: DeskPushes,
     ):
         self.ami = ami
         self.config = config
@@ -69,7 +75,9 @@ class CallControl:
             raise UnknownTarget(f"department {target.id} is unknown or has no phone in the directory")
         raise UnknownTarget(f"unknown {target.kind} {target.id!r}")
 
-    def _start(self, call: LiveCall, kind: TransferKind, target: Target, user: str, ticket: str | None = None) -> Transfer:
+    def _start(
+        self, call: LiveCall, kind: TransferKind, target: Target, user: str, ticket: str | None = None
+    ) -> Transfer:
         return self._transfers.start(Transfer(call.call_id, kind, str(target), user, time.time(), ticket_number=ticket))
 
     def _advance(self, call_id: str, state: TransferState, reason: str = "") -> Transfer | None:
@@ -84,7 +92,11 @@ class CallControl:
         if agent.call_id is not None:
             raise WrongState("finish your current call before calling back")
         await self.ami.originate(
-            f"PJSIP/{agent.extension}", Context.CALLBACK, number, self.config.ring_seconds, f'"回拨 {number}" <{number}>',
+            f"PJSIP/{agent.extension}",
+            Context.CALLBACK,
+            number,
+            self.config.ring_seconds,
+            f'"回拨 {number}" <{number}>',
             {Var.CALLBACK_ID: str(callback_id), Var.RING_SECONDS: str(self.config.ring_seconds)},
             f"hotline-cti-{next(self._ids)}",
         )
@@ -99,7 +111,10 @@ class CallControl:
         assert call.agent_channel is not None
         await self.ami.setvar(call.agent_channel, Var.HELD_CALLER, call.caller_channel)
         await self.ami.redirect(
-            call.caller_channel, Context.HOLD, Exten.HOLD_CALLER, extra=(call.agent_channel, Context.HOLD, Exten.HOLD_AGENT)
+            call.caller_channel,
+            Context.HOLD,
+            Exten.HOLD_CALLER,
+            extra=(call.agent_channel, Context.HOLD, Exten.HOLD_AGENT),
         )
         self._set_mode(call, CallMode.HELD, "held")
         return {"call_id": call_id, "state": "held"}
@@ -113,7 +128,12 @@ class CallControl:
         return {"call_id": call_id, "state": "talking"}
 
     async def blind_transfer(
-        self, user: str, call_id: str, target: Target, kind: TransferKind = TransferKind.BLIND, ticket: str | None = None
+        self,
+        user: str,
+        call_id: str,
+        target: Target,
+        kind: TransferKind = TransferKind.BLIND,
+        ticket: str | None = None,
     ) -> dict:
         call = self._own_call(user, call_id, CallMode.TALKING)
         assert call.agent_channel is not None and call.agent_extension is not None
@@ -139,12 +159,18 @@ class CallControl:
         _, dial = await self._phone(target)
         transfer = self._start(call, TransferKind.ATTENDED, target, user)
         for name, value in {
-            Var.HELD_CALLER: call.caller_channel, Var.DIAL: dial, Var.COMPLETED: "",
-            Var.RING_SECONDS: str(self.config.ring_seconds), Var.CALL_ID: call_id,
+            Var.HELD_CALLER: call.caller_channel,
+            Var.DIAL: dial,
+            Var.COMPLETED: "",
+            Var.RING_SECONDS: str(self.config.ring_seconds),
+            Var.CALL_ID: call_id,
         }.items():
             await self.ami.setvar(call.agent_channel, name, value)
         await self.ami.redirect(
-            call.caller_channel, Context.HOLD, Exten.HOLD_CALLER, extra=(call.agent_channel, Context.CONSULT, Exten.START)
+            call.caller_channel,
+            Context.HOLD,
+            Exten.HOLD_CALLER,
+            extra=(call.agent_channel, Context.CONSULT, Exten.START),
         )
         self._set_mode(call, CallMode.CONSULTING, "consulting")
         return transfer.view()
@@ -226,8 +252,13 @@ class CallControl:
         self._transfers.progress.originates[action_id] = PendingOriginate(call.call_id, call.room)
         try:
             await self.ami.originate(
-                dial, Context.CONFERENCE, call.room, self.config.ring_seconds, f'"12345" <{call.caller}>',
-                {Var.CONF_USER: ConfUser.PARTY}, action_id,
+                dial,
+                Context.CONFERENCE,
+                call.room,
+                self.config.ring_seconds,
+                f'"12345" <{call.caller}>',
+                {Var.CONF_USER: ConfUser.PARTY},
+                action_id,
             )
         except AmiError:
             self._transfers.progress.originates.pop(action_id, None)

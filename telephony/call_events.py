@@ -52,15 +52,21 @@ class CallRecorder:
                 log.exception("AMI event not understood, skipped: %s", dict(event))
                 continue
             if finished is not None:
-                await asyncio.to_thread(self._spool.put, finished.uniqueid, _record_json.dump_python(finished, mode="json"))
+                await asyncio.to_thread(
+                    self._spool.put, finished.uniqueid, _record_json.dump_python(finished, mode="json")
+                )
                 metrics.count_call(
-                    finished.route_action, finished.agi_fallback, finished.abandoned,
+                    finished.route_action,
+                    finished.agi_fallback,
+                    finished.abandoned,
                     finished.wait_seconds if finished.answered_at else None,
                 )
                 await self._flush()
 
     async def _flush(self) -> None:
-        left, error = await asyncio.to_thread(self._spool.drain, lambda item: self._save(_record_json.validate_python(item)))
+        left, error = await asyncio.to_thread(
+            self._spool.drain, lambda item: self._save(_record_json.validate_python(item))
+        )
         if error is not None:
             log.warning("call records not saved yet (%s); %d spooled", error, left)
         self._backlog = bool(left)

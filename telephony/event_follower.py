@@ -34,8 +34,15 @@ RESYNC_RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0)  # after the 1st, 2nd, 3rd, and eve
 
 class EventFollower:
     def __init__(
-        self, ami: AmiClient, board: QueueBoard, hooks: CtiHooks, publish: Publish, pushes: DeskPushes,
-        transfers: TransferLog, calls: CallControl, changes: MirrorChanges,
+        self,
+        ami: AmiClient,
+        board: QueueBoard,
+        hooks: CtiHooks,
+        publish: Publish,
+        pushes: DeskPushes,
+        transfers: TransferLog,
+        calls: CallControl,
+        changes: MirrorChanges,
     ):
         self.ami = ami
         self.board = board
@@ -90,8 +97,11 @@ class EventFollower:
             return
         self._resync_due, self._resync_failures = False, 0
         self.board.reset(status, time.time())
-        log.info("CTI: state re-read from Asterisk: %d agents logged in, %d waiting",
-                 len(self.board.agents), len(self.board.waiting()))
+        log.info(
+            "CTI: state re-read from Asterisk: %d agents logged in, %d waiting",
+            len(self.board.agents),
+            len(self.board.waiting()),
+        )
         back = {"type": "telephony", "connected": True, "resynced": True}
         for agent in self.board.agents.values():
             self.publish(f"user:{agent.user}", back)
@@ -152,11 +162,19 @@ class EventFollower:
         except Exception as exc:  # the pop still shows what Asterisk knows
             log.warning("CTI: caller context for %s not loaded: %s", call.call_id, exc)
             context = {"context_error": "previous tickets could not be loaded"}
-        self.publish(f"user:{agent.user}", {
-            "type": "screen_pop", "call_id": call.call_id, "caller": call.caller, "queue": call.queue,
-            "ivr_path": call.ivr_path, "waited_seconds": round(time.time() - call.joined_at, 1), **context,
-            "speech_draft": self.hooks.live_draft(call.call_id),
-        })
+        self.publish(
+            f"user:{agent.user}",
+            {
+                "type": "screen_pop",
+                "call_id": call.call_id,
+                "caller": call.caller,
+                "queue": call.queue,
+                "ivr_path": call.ivr_path,
+                "waited_seconds": round(time.time() - call.joined_at, 1),
+                **context,
+                "speech_draft": self.hooks.live_draft(call.call_id),
+            },
+        )
 
     # --- following transfers -----------------------------------------------------------------
 

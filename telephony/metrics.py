@@ -31,7 +31,8 @@ WAITING = Gauge("hotline_calls_waiting", "Callers waiting in the queues now")
 LONGEST_WAIT = Gauge("hotline_longest_wait_seconds", "The longest current wait in any queue")
 AGENTS = Gauge("hotline_agents", "Logged-in agents by presence", ["presence"])
 TRANSFERS = Counter(
-    "hotline_transfers_total", "Finished transfers, three-way calls and 110/119/120 handoffs by kind and outcome",
+    "hotline_transfers_total",
+    "Finished transfers, three-way calls and 110/119/120 handoffs by kind and outcome",
     ["kind", "outcome"],
 )
 

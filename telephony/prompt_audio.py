@@ -80,8 +80,23 @@ def convert_upload(data: bytes) -> ConvertedAudio:
                 "check the microphone and record it again"
             )
         _sox(
-            "-R", "-t", "wav", str(source), "-t", "wav", "-b", "16", "-e", "signed-integer", str(target),
-            "channels", "1", "rate", str(RATE), "norm", "-3",
+            "-R",
+            "-t",
+            "wav",
+            str(source),
+            "-t",
+            "wav",
+            "-b",
+            "16",
+            "-e",
+            "signed-integer",
+            str(target),
+            "channels",
+            "1",
+            "rate",
+            str(RATE),
+            "norm",
+            "-3",
         )
         wav = target.read_bytes()
     return ConvertedAudio(wav=wav, seconds=_seconds(wav))

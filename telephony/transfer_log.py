@@ -46,7 +46,9 @@ class TransferLog:
             if action.transfer.finished:
                 metrics.TRANSFERS.labels(str(action.transfer.kind), str(action.transfer.state)).inc()
                 if action.transfer.kind in (TransferKind.HANDOFF, TransferKind.DIRECT_HANDOFF):
-                    self._background.spawn(asyncio.to_thread(self._hooks.record_handoff, action.transfer), "CTI: record handoff")
+                    self._background.spawn(
+                        asyncio.to_thread(self._hooks.record_handoff, action.transfer), "CTI: record handoff"
+                    )
         return left
 
     def ended(self, call_id: str) -> None:

@@ -45,6 +45,8 @@ class Wallboard:
         answered = self._answered_base[0] + self.board.answered
         in_time = self._answered_base[1] + self.board.answered_in_time
         return {
-            **self.board.wallboard(time.time()), "telephony_connected": self.ami.connected,
-            "answered_today": answered, "answered_within_15s_today": in_time,
+            **self.board.wallboard(time.time()),
+            "telephony_connected": self.ami.connected,
+            "answered_today": answered,
+            "answered_within_15s_today": in_time,
         }

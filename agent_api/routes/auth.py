@@ -40,11 +40,7 @@ class Me(BaseModel):
     unit_code: str | None
 
 
-@router.post(
-    "/login",
-    summary="Exchange username and password for a bearer token",
-    responses=responses(401, 429),
-)
+@router.post("/login", summary="Exchange username and password for a bearer token", responses=responses(401, 429))
 async def login(body: Login, request: Request, ctx: ApiContext = Depends(context)) -> Token:
     # A throttled attempt is refused on the event loop, holding no thread. The password is checked
     # with no transaction open: Argon2 takes a while, and the database (SQLite's one write lock)

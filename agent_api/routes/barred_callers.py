@@ -34,16 +34,27 @@ class Bar(BaseModel):
 
 def _bar(b: BarredCaller, user: User) -> Bar:
     """Admins see the number masked, as every caller number they see."""
-    return Bar(number=number_seen_by(b.number, Role(user.role)), reason=b.reason, barred_from=b.barred_from,
-               barred_until=b.barred_until, decided_by=b.decided_by)
+    return Bar(
+        number=number_seen_by(b.number, Role(user.role)),
+        reason=b.reason,
+        barred_from=b.barred_from,
+        barred_until=b.barred_until,
+        decided_by=b.decided_by,
+    )
 
 
 @router.post("", status_code=201, summary="Bar a caller from 12345 (the IVR refuses the number)")
-def create_bar(body: BarRequest, user: User = Depends(require("supervisor", "admin")), session: Session = Depends(db)) -> Bar:
+def create_bar(
+    body: BarRequest, user: User = Depends(require("supervisor", "admin")), session: Session = Depends(db)
+) -> Bar:
     now = datetime.now(UTC)
-    return _bar(bar_caller(session, body.number, body.reason, user.username, now, now + timedelta(days=body.days)), user)
+    return _bar(
+        bar_caller(session, body.number, body.reason, user.username, now, now + timedelta(days=body.days)), user
+    )
 
 
 @router.get("", summary="Bars in force now")
-def get_bars(user: User = Depends(require("agent", "supervisor", "admin")), session: Session = Depends(db)) -> list[Bar]:
+def get_bars(
+    user: User = Depends(require("agent", "supervisor", "admin")), session: Session = Depends(db)
+) -> list[Bar]:
     return [_bar(b, user) for b in list_barred(session, datetime.now(UTC))]

@@ -113,8 +113,12 @@ def _version(version: NoticeVersion | None) -> NoticeVersionOut | None:
     if version is None:
         return None
     return NoticeVersionOut(
-        version=version.version, title=version.notice.title, source_file=version.source_file,
-        source_sha256=version.source_sha256, imported_by=version.imported_by, imported_at=version.imported_at,
+        version=version.version,
+        title=version.notice.title,
+        source_file=version.source_file,
+        source_sha256=version.source_sha256,
+        imported_by=version.imported_by,
+        imported_at=version.imported_at,
         note=version.note,
     )
 
@@ -128,8 +132,11 @@ def _year(overview: YearOverview) -> YearOut:
 def _moved(move: DeadlineMove) -> MovedTicketOut:
     before = move.before
     return MovedTicketOut(
-        number=move.number, deadline_before=before.close_by if before else None, deadline_after=move.after.close_by,
-        shift_days=move.shift_days, provisional_before=before.provisional if before else None,
+        number=move.number,
+        deadline_before=before.close_by if before else None,
+        deadline_after=move.after.close_by,
+        shift_days=move.shift_days,
+        provisional_before=before.provisional if before else None,
         provisional_after=move.after.provisional,
     )
 
@@ -138,10 +145,16 @@ def _change(change: CalendarChange) -> ChangeOut:
     notice = change.notice
     summary = change.summary
     return ChangeOut(
-        year=notice.year, scope=notice.scope, title=notice.title, version=change.version,
-        replaces_version=change.replaces_version, days_off=len(notice.days_off()),
+        year=notice.year,
+        scope=notice.scope,
+        title=notice.title,
+        version=change.version,
+        replaces_version=change.replaces_version,
+        days_off=len(notice.days_off()),
         make_up_workdays=len(notice.make_up_workdays()),
-        day_changes=[DayChangeOut(day=c.day, was_workday=c.was_workday, is_workday=c.is_workday) for c in change.day_changes],
+        day_changes=[
+            DayChangeOut(day=c.day, was_workday=c.was_workday, is_workday=c.is_workday) for c in change.day_changes
+        ],
         deadlines=DeadlinesOut(**summary.__dict__),
         moved_tickets=[_moved(m) for m in change.moves[:MOVES_LISTED]],
     )
@@ -172,13 +185,16 @@ def get_year(year: Year, _: User = Depends(READERS), ctx: ApiContext = Depends(c
 def get_status(_: User = Depends(READERS), ctx: ApiContext = Depends(context)) -> StatusOut:
     status: CalendarStatus = ctx.calendars.status(datetime.now(SHANGHAI).date())
     return StatusOut(
-        today=status.today, confirmed_until=status.confirmed_until, missing_years=status.missing_years,
+        today=status.today,
+        confirmed_until=status.confirmed_until,
+        missing_years=status.missing_years,
         warnings=status.warnings,
     )
 
 
 @router.post(
-    "/preview", summary="What entering a notice would change: days, and open tickets' deadlines; nothing is stored",
+    "/preview",
+    summary="What entering a notice would change: days, and open tickets' deadlines; nothing is stored",
     responses={422: REFUSALS[422]},
 )
 def preview(body: NoticeIn, _: User = Depends(ADMIN), ctx: ApiContext = Depends(context)) -> ChangeOut:
@@ -186,7 +202,9 @@ def preview(body: NoticeIn, _: User = Depends(ADMIN), ctx: ApiContext = Depends(
 
 
 @router.post(
-    "/notices", status_code=201, responses=REFUSALS,
+    "/notices",
+    status_code=201,
+    responses=REFUSALS,
     summary="Enter a year's notice (national, or the city's closed days) as the year's next version, moving the "
     "deadlines it moves, in one transaction",
 )

@@ -109,7 +109,10 @@ def get_callback(callback_id: RowId, user: User = Depends(CENTRE), session: Sess
 
 
 @router.post(
-    "/callbacks", status_code=201, response_model=CallbackOut, summary="Record a callback the caller asked for",
+    "/callbacks",
+    status_code=201,
+    response_model=CallbackOut,
+    summary="Record a callback the caller asked for",
     responses=responses(404, 409),
 )
 def create_requested(
@@ -127,30 +130,36 @@ def create_requested(
 
 
 @router.post(
-    "/callbacks/{callback_id}/claim", response_model=CallbackOut, responses=ILLEGAL,
+    "/callbacks/{callback_id}/claim",
+    response_model=CallbackOut,
+    responses=ILLEGAL,
     summary="Claim the task (or renew one's claim, or take over a claim older than the timeout)",
 )
-def claim_callback(
-    callback_id: RowId, user: User = Depends(CENTRE), session: Session = Depends(db)
-) -> CallbackOut:
+def claim_callback(callback_id: RowId, user: User = Depends(CENTRE), session: Session = Depends(db)) -> CallbackOut:
     return _change(session, callback_id, user, lambda task, actor, now: claim(task, actor, now, POLICY))
 
 
 @router.post(
-    "/callbacks/{callback_id}/attempts", response_model=CallbackOut, responses=ILLEGAL,
+    "/callbacks/{callback_id}/attempts",
+    response_model=CallbackOut,
+    responses=ILLEGAL,
     summary="Record a call attempt (claimer only): answered closes it; otherwise retried later, failed after the last",
 )
 def add_attempt(
     callback_id: RowId, body: AttemptIn, user: User = Depends(CENTRE), session: Session = Depends(db)
 ) -> CallbackOut:
     return _change(
-        session, callback_id, user,
+        session,
+        callback_id,
+        user,
         lambda task, actor, now: record_attempt(task, actor, body.outcome, body.note, now, POLICY),
     )
 
 
 @router.post(
-    "/callbacks/{callback_id}/cancel", response_model=CallbackOut, responses=ILLEGAL,
+    "/callbacks/{callback_id}/cancel",
+    response_model=CallbackOut,
+    responses=ILLEGAL,
     summary="Cancel the task, with a reason (supervisors)",
 )
 def cancel_callback(
@@ -165,13 +174,12 @@ def _read_callback(ctx: ApiContext, callback_id: int) -> CallbackTask:
 
 
 @router.post(
-    "/callbacks/{callback_id}/call", response_model=None,
+    "/callbacks/{callback_id}/call",
+    response_model=None,
     responses=ILLEGAL,
     summary="Place the callback from the claimer's softphone; record the outcome with /attempts afterwards",
 )
-async def place_call(
-    callback_id: RowId, user: User = Depends(CENTRE), ctx: ApiContext = Depends(context)
-) -> dict:
+async def place_call(callback_id: RowId, user: User = Depends(CENTRE), ctx: ApiContext = Depends(context)) -> dict:
     # The task is read in a transaction of its own, closed before we wait for Asterisk.
     task = await run_in_threadpool(_read_callback, ctx, callback_id)
     check_may_call(task, _actor(user), datetime.now(UTC), POLICY)

@@ -30,7 +30,8 @@ def running_cti(ctx: ApiContext = Depends(context)) -> Cti:
 class LoginIn(BaseModel):
     extension: str = Field(pattern=r"^[0-9]{3,8}$", examples=["8001"])
     skills: dict[str, int] | None = Field(
-        default=None, description="skill -> penalty (0 = first choice); default: the configured skills",
+        default=None,
+        description="skill -> penalty (0 = first choice); default: the configured skills",
         examples=[{"general": 0, "business": 5}],
     )
 
@@ -118,7 +119,9 @@ async def transfer(call_id: str, body: TargetIn, user: User = Depends(AGENT), ct
 
 
 @router.post("/calls/{call_id}/consult", summary="Attended transfer: consult the target while the caller holds")
-async def consult(call_id: str, body: PhoneTargetIn, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+async def consult(
+    call_id: str, body: PhoneTargetIn, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)
+) -> dict:
     return await cti.calls.consult(user.username, call_id, body.target())
 
 
@@ -133,7 +136,9 @@ async def cancel_consult(call_id: str, user: User = Depends(AGENT), cti: Cti = D
 
 
 @router.post("/calls/{call_id}/conference", summary="Three-way call (三方通话) with a department or agent")
-async def conference(call_id: str, body: PhoneTargetIn, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+async def conference(
+    call_id: str, body: PhoneTargetIn, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)
+) -> dict:
     return await cti.calls.conference(user.username, call_id, body.target())
 
 
@@ -143,5 +148,7 @@ async def leave_conference(call_id: str, user: User = Depends(AGENT), cti: Cti =
 
 
 @router.post("/calls/{call_id}/emergency", summary="Hand the caller to 110/119/120 (one key)")
-async def emergency(call_id: str, body: EmergencyIn, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)) -> dict:
+async def emergency(
+    call_id: str, body: EmergencyIn, user: User = Depends(AGENT), cti: Cti = Depends(running_cti)
+) -> dict:
     return await cti.calls.emergency(user.username, call_id, body.number, body.direct, body.ticket_number)

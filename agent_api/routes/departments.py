@@ -27,7 +27,9 @@ class DepartmentOut(BaseModel):
 
 
 class TriageRequest(BaseModel):
-    text: str = Field(min_length=2, max_length=5000, examples=["我家楼下的烧烤店每天晚上油烟很大，还占道经营，投诉过好几次了"])
+    text: str = Field(
+        min_length=2, max_length=5000, examples=["我家楼下的烧烤店每天晚上油烟很大，还占道经营，投诉过好几次了"]
+    )
 
 
 class DepartmentScoreOut(BaseModel):
@@ -53,7 +55,9 @@ def get_departments(_: User = Depends(require(*ANY_STAFF)), session: Session = D
     responses=responses(422, s422=ListedErrorsOut),
 )
 def put_departments(
-    body: list[dict] = Body(examples=[[{"code": "zjj", "name": "市住建局", "duties": "房屋建设、物业管理", "keywords": ["物业"]}]]),
+    body: list[dict] = Body(
+        examples=[[{"code": "zjj", "name": "市住建局", "duties": "房屋建设、物业管理", "keywords": ["物业"]}]]
+    ),
     _: User = Depends(require("admin")),
     session: Session = Depends(db),
     ctx: ApiContext = Depends(context),
@@ -74,5 +78,7 @@ def post_triage(
     return TriageOut(
         type=result.type,
         urgent=result.urgent,
-        departments=[DepartmentScoreOut(code=d.code, score=d.score, matched=list(d.matched)) for d in result.departments],
+        departments=[
+            DepartmentScoreOut(code=d.code, score=d.score, matched=list(d.matched)) for d in result.departments
+        ],
     )

@@ -35,7 +35,9 @@ class VersionIn(BaseModel):
 
 
 class RollbackIn(BaseModel):
-    to: VersionField | None = Field(default=None, description="a version live before; default: the one live before the live one")
+    to: VersionField | None = Field(
+        default=None, description="a version live before; default: the one live before the live one"
+    )
 
 
 class FlowErrorOut(BaseModel):
@@ -80,9 +82,11 @@ class EventOut(BaseModel):
 
 class SimulateIn(BaseModel):
     keys: list[str] = Field(
-        default=[], max_length=100, examples=[["9", "2026120100001", "0"]],
+        default=[],
+        max_length=100,
+        examples=[["9", "2026120100001", "0"]],
         description="one entry per point where the flow listens (a play with keys, a menu, digits, a callback "
-                    "offer, a voice message): a key, digits, '-' for none, any word for speech",
+        "offer, a voice message): a key, digits, '-' for none, any word for speech",
     )
     time: datetime | None = Field(default=None, description="when the call comes; default now (Asia/Shanghai if naive)")
     caller: str = Field(default="13800138000", max_length=32)
@@ -126,7 +130,9 @@ def get_versions(admin: IvrAdmin = Depends(ivr_admin)) -> list[VersionOut]:
 
 
 @router.post(
-    "/versions", status_code=201, response_model=DraftOut,
+    "/versions",
+    status_code=201,
+    response_model=DraftOut,
     summary="Store a flow as a new draft version, valid or not, with what is wrong with it",
 )
 def post_version(body: VersionIn, user: User = Depends(ADMIN), admin: IvrAdmin = Depends(ivr_admin)) -> DraftOut:
@@ -142,17 +148,17 @@ def get_version(number: RowId, admin: IvrAdmin = Depends(ivr_admin)) -> VersionD
 
 
 @router.post(
-    "/versions/{number}/publish", responses=GOING_LIVE,
+    "/versions/{number}/publish",
+    responses=GOING_LIVE,
     summary="Check the version, install its prompts and make it live",
 )
-def publish(
-    number: RowId, user: User = Depends(ADMIN), admin: IvrAdmin = Depends(ivr_admin)
-) -> VersionOut:
+def publish(number: RowId, user: User = Depends(ADMIN), admin: IvrAdmin = Depends(ivr_admin)) -> VersionOut:
     return _out(admin.publish(number, user.username))
 
 
 @router.post(
-    "/rollback", responses=GOING_LIVE,
+    "/rollback",
+    responses=GOING_LIVE,
     summary="Make a version that was live before live again (checked and installed again)",
 )
 def rollback(
@@ -161,14 +167,19 @@ def rollback(
     return _out(admin.rollback(user.username, body.to if body else None))
 
 
-@router.get("/diff", summary="What changed from one version to another: the text, nodes and prompts", responses=responses(404))
-def get_diff(
-    from_version: VersionQuery, to_version: VersionQuery, admin: IvrAdmin = Depends(ivr_admin)
-) -> DiffOut:
+@router.get(
+    "/diff", summary="What changed from one version to another: the text, nodes and prompts", responses=responses(404)
+)
+def get_diff(from_version: VersionQuery, to_version: VersionQuery, admin: IvrAdmin = Depends(ivr_admin)) -> DiffOut:
     diff = admin.diff(from_version, to_version)
     return DiffOut(
-        from_version=from_version, to_version=to_version, unified=diff.unified, added=list(diff.added),
-        removed=list(diff.removed), changed=list(diff.changed), prompts_changed=list(diff.prompts_changed),
+        from_version=from_version,
+        to_version=to_version,
+        unified=diff.unified,
+        added=list(diff.added),
+        removed=list(diff.removed),
+        changed=list(diff.changed),
+        prompts_changed=list(diff.prompts_changed),
     )
 
 
@@ -182,26 +193,42 @@ def get_live(admin: IvrAdmin = Depends(ivr_admin)) -> VersionDetailOut:
     version = admin.live()
     if version is None:
         raise NotFound("no version is live yet: publish one", code="no_live_version")
-    return VersionDetailOut(**_out(version).model_dump(), errors=_errors(admin.check_version(version.number)),
-                            source=version.source)
+    return VersionDetailOut(
+        **_out(version).model_dump(), errors=_errors(admin.check_version(version.number)), source=version.source
+    )
 
 
 @router.post(
-    "/versions/{number}/simulate", summary="Dry-run a version with given keys, time and caller: the path it takes",
+    "/versions/{number}/simulate",
+    summary="Dry-run a version with given keys, time and caller: the path it takes",
     responses=responses(404, 422, s422=NamedErrorsOut),
 )
 def post_simulation(
-    number: RowId, body: SimulateIn, admin: IvrAdmin = Depends(ivr_admin), ctx: ApiContext = Depends(context),
+    number: RowId, body: SimulateIn, admin: IvrAdmin = Depends(ivr_admin), ctx: ApiContext = Depends(context)
 ) -> SimulationOut:
     flow = admin.flow(number)
     when = body.time or datetime.now(SHANGHAI)
-    facts = CallFacts(body.caller, body.barred, when if when.tzinfo else when.replace(tzinfo=SHANGHAI),
-                      body.longest_wait_seconds)
+    facts = CallFacts(
+        body.caller, body.barred, when if when.tzinfo else when.replace(tzinfo=SHANGHAI), body.longest_wait_seconds
+    )
     with ctx.sessions() as session:
         calendar = ctx.calendars.current(session)
-    world = World(body.tickets, body.recent_calls, QueueStatus(body.queue_waiting, body.queue_wait_seconds),
-                  body.callback_booked, calendar)
+    world = World(
+        body.tickets,
+        body.recent_calls,
+        QueueStatus(body.queue_waiting, body.queue_wait_seconds),
+        body.callback_booked,
+        calendar,
+    )
     run = simulate(flow, facts, body.keys, world)  # type: ignore[arg-type]
     d = run.decision
-    return SimulationOut(action=d.action, queue=d.queue, priority=d.priority, target=d.target, language=d.language,
-                         path=list(d.path), events=list(run.events), inputs_left=list(run.inputs_left))
+    return SimulationOut(
+        action=d.action,
+        queue=d.queue,
+        priority=d.priority,
+        target=d.target,
+        language=d.language,
+        path=list(d.path),
+        events=list(run.events),
+        inputs_left=list(run.inputs_left),
+    )

@@ -29,8 +29,9 @@ def _out(stored: StoredAudio) -> AudioOut:
 
 def store(ctx: ApiContext = Depends(context)) -> PromptAudioStore:
     if ctx.prompt_audio is None:
-        raise Unavailable("prompt recordings are not configured in this API process (no store)",
-                          code="recordings_unavailable")
+        raise Unavailable(
+            "prompt recordings are not configured in this API process (no store)", code="recordings_unavailable"
+        )
     return ctx.prompt_audio
 
 
@@ -40,17 +41,15 @@ def _convert_and_save(audio: PromptAudioStore, name: str, data: bytes) -> Stored
 
 @router.put(
     "/{name}",
-    status_code=201, responses=responses(413),
+    status_code=201,
+    responses=responses(413),
     summary="Upload a WAV recording (raw request body) for a prompt; it replaces any recording of that name",
     openapi_extra={
         "requestBody": {"required": True, "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}}
     },
 )
 async def put_audio(
-    name: str,
-    request: Request,
-    _: User = Depends(require("admin")),
-    audio: PromptAudioStore = Depends(store),
+    name: str, request: Request, _: User = Depends(require("admin")), audio: PromptAudioStore = Depends(store)
 ) -> AudioOut:
     check_name(name)
     data = await request.body()  # read once signed in as an admin; bounded by LARGE_BODIES

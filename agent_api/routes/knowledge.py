@@ -26,7 +26,9 @@ LARGE_BODIES = {"/api/v1/knowledge/import": MAX_IMPORT_BYTES}  # path → its bo
 
 class EntryIn(BaseModel):
     question: str = Field(examples=["住房公积金提取需要哪些材料？"])
-    answer: str = Field(examples=["携带身份证、银行卡及购房合同到公积金中心任一网点办理，也可在“i公积金”小程序线上办理。"])
+    answer: str = Field(
+        examples=["携带身份证、银行卡及购房合同到公积金中心任一网点办理，也可在“i公积金”小程序线上办理。"]
+    )
     keywords: list[str] = Field(default=[], examples=[["公积金", "提取"]])
     department_code: str | None = Field(default=None, examples=["gjj"])
     valid_from: date | None = None
@@ -50,8 +52,14 @@ def _out(entry: KnowledgeEntry) -> EntryOut:
 
 def _entry(body: EntryIn, entry_id: int | None = None, retired: bool = False) -> KnowledgeEntry:
     entry = KnowledgeEntry(
-        id=entry_id, question=body.question, answer=body.answer, keywords=tuple(body.keywords),
-        department_code=body.department_code, valid_from=body.valid_from, valid_to=body.valid_to, retired=retired,
+        id=entry_id,
+        question=body.question,
+        answer=body.answer,
+        keywords=tuple(body.keywords),
+        department_code=body.department_code,
+        valid_from=body.valid_from,
+        valid_to=body.valid_to,
+        retired=retired,
     )
     validate_entry(entry)
     return entry
@@ -70,13 +78,20 @@ def search(
     ctx: ApiContext = Depends(context),
 ) -> list[HitOut]:
     hits = ctx.indexes.knowledge.get(session).search(q, date.today(), limit=limit)
-    found = ((get_entry(session, h.entry_id), h) for h in hits)  # an entry deleted since the index was built is left out
-    return [HitOut(entry=_out(entry), score=h.score, matched=list(h.matched)) for entry, h in found if entry is not None]
+    found = (
+        (get_entry(session, h.entry_id), h) for h in hits
+    )  # an entry deleted since the index was built is left out
+    return [
+        HitOut(entry=_out(entry), score=h.score, matched=list(h.matched)) for entry, h in found if entry is not None
+    ]
 
 
 @router.post("", status_code=201, summary="Add an entry")
 def create(
-    body: EntryIn, _: User = Depends(require(*EDITORS)), session: Session = Depends(db), ctx: ApiContext = Depends(context)
+    body: EntryIn,
+    _: User = Depends(require(*EDITORS)),
+    session: Session = Depends(db),
+    ctx: ApiContext = Depends(context),
 ) -> EntryOut:
     index = ctx.indexes.knowledge.get(session)  # built before the insert, so it does not contain the entry yet
     (entry,) = add_entries(session, [_entry(body)])
@@ -86,7 +101,9 @@ def create(
 
 @router.get("/{entry_id}", summary="One entry", responses=responses(404))
 def read(
-    entry_id: RowId, _: User = Depends(require("agent", "supervisor", "admin", "department")), session: Session = Depends(db)
+    entry_id: RowId,
+    _: User = Depends(require("agent", "supervisor", "admin", "department")),
+    session: Session = Depends(db),
 ) -> EntryOut:
     entry = get_entry(session, entry_id)
     if entry is None:
@@ -106,15 +123,21 @@ def _replace(session: Session, ctx: ApiContext, entry_id: int, entry: KnowledgeE
 
 @router.put("/{entry_id}", summary="Edit an entry", responses=responses(404))
 def edit(
-    entry_id: RowId, body: EntryIn, _: User = Depends(require(*EDITORS)),
-    session: Session = Depends(db), ctx: ApiContext = Depends(context),
+    entry_id: RowId,
+    body: EntryIn,
+    _: User = Depends(require(*EDITORS)),
+    session: Session = Depends(db),
+    ctx: ApiContext = Depends(context),
 ) -> EntryOut:
     return _replace(session, ctx, entry_id, _entry(body, entry_id))
 
 
 @router.post("/{entry_id}/retire", summary="Retire an entry: kept on record, no longer found", responses=responses(404))
 def retire(
-    entry_id: RowId, _: User = Depends(require(*EDITORS)), session: Session = Depends(db), ctx: ApiContext = Depends(context)
+    entry_id: RowId,
+    _: User = Depends(require(*EDITORS)),
+    session: Session = Depends(db),
+    ctx: ApiContext = Depends(context),
 ) -> EntryOut:
     entry = get_entry(session, entry_id)
     if entry is None:
@@ -132,11 +155,21 @@ async def import_text(request: Request) -> str:
 
 
 @router.post(
-    "/import", status_code=201, summary="Import entries from JSON (a list) or CSV text",
+    "/import",
+    status_code=201,
+    summary="Import entries from JSON (a list) or CSV text",
     responses=responses(413, 422, s422=ListedErrorsOut),
-    openapi_extra={"requestBody": {"required": True, "content": {"text/plain": {
-        "schema": {"type": "string"}, "example": "question,answer,keywords,department,valid_from,valid_to\n...",
-    }}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/plain": {
+                    "schema": {"type": "string"},
+                    "example": "question,answer,keywords,department,valid_from,valid_to\n...",
+                }
+            },
+        }
+    },
 )
 def import_entries(
     format: str = Query(pattern="^(json|csv)$"),

@@ -44,7 +44,10 @@ def kpis(
     calendar = ctx.calendars.current(session)
     tickets = ticket_kpis(facts, lambda a, b: working_days_between(a, b, calendar))
     report: dict = {
-        "start": start.isoformat(), "end": end.isoformat(), "unit": unit, "tickets": tickets,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "unit": unit,
+        "tickets": tickets,
         # Working days of a provisional year are weekdays: the figures shift once its notice is entered.
         "calendar_provisional": calendar.spans_provisional(start, end),
     }

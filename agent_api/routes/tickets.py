@@ -127,7 +127,9 @@ def _view(ticket: Ticket, deadlines: Deadlines | None, user: User) -> TicketOut:
     )
 
 
-def _visible(session: Session, found: tuple[Ticket, Deadlines | None] | None, number: str, user: User) -> tuple[Ticket, Deadlines | None]:
+def _visible(
+    session: Session, found: tuple[Ticket, Deadlines | None] | None, number: str, user: User
+) -> tuple[Ticket, Deadlines | None]:
     """The ticket, if this user may see it: department users only their own unit's (404 otherwise,
     so other units' ticket numbers are not revealed)."""
     if found is None or (user.role == "department" and user.unit_code not in ticket_units(session, number)):
@@ -145,14 +147,22 @@ KEPT_DETAIL = "the database is unreachable: the ticket is kept and will be store
 
 
 @router.post(
-    "/tickets", status_code=201, summary="Record a request as a draft ticket",
-    responses={202: {"model": TicketKept, "description": "the database is unreachable: the ticket is kept under "
-                     "its receipt and stored when it is back (GET /ticket-receipts/{receipt}; a ticket_stored live event)"}},
+    "/tickets",
+    status_code=201,
+    summary="Record a request as a draft ticket",
+    responses={
+        202: {
+            "model": TicketKept,
+            "description": "the database is unreachable: the ticket is kept under "
+            "its receipt and stored when it is back (GET /ticket-receipts/{receipt}; a ticket_stored live event)",
+        }
+    },
 )
 def create_ticket(
     body: TicketIn,
     idempotency_key: UUID | None = Header(
-        default=None, description="a UUID the desktop makes for each new ticket: a retried request records it once"),
+        default=None, description="a UUID the desktop makes for each new ticket: a retried request records it once"
+    ),
     user: User = Depends(require("agent", "supervisor")),
     ctx: ApiContext = Depends(context),
 ) -> TicketOut:
@@ -209,7 +219,9 @@ def get_tickets(
 
 
 @router.get("/tickets/{number}", summary="One ticket", responses=responses(404))
-def get_ticket(number: str, user: User = Depends(require(*STAFF, "admin")), session: Session = Depends(db)) -> TicketOut:
+def get_ticket(
+    number: str, user: User = Depends(require(*STAFF, "admin")), session: Session = Depends(db)
+) -> TicketOut:
     return _view(*_visible(session, load_ticket_with_deadlines(session, number), number, user), user)
 
 
@@ -242,7 +254,10 @@ def get_audit(
     responses=responses(403, 404, 409, 422, s409=AllowedActionsOut, s422=MissingPartsOut),
 )
 def act(
-    number: str, body: CommandIn, user: User = Depends(require(*STAFF)), session: Session = Depends(db),
+    number: str,
+    body: CommandIn,
+    user: User = Depends(require(*STAFF)),
+    session: Session = Depends(db),
     ctx: ApiContext = Depends(context),
 ) -> TicketOut:
     ticket, _ = _visible(session, load_ticket_with_deadlines(session, number), number, user)
@@ -268,7 +283,8 @@ class DuplicateOut(BaseModel):
 
 
 @router.get(
-    "/tickets/{number}/duplicates", summary="Earlier or later tickets from the same caller or place, alike in content",
+    "/tickets/{number}/duplicates",
+    summary="Earlier or later tickets from the same caller or place, alike in content",
     responses=responses(404),
 )
 def get_duplicates(
@@ -301,7 +317,9 @@ def _progress_lookup(request: Request, ctx: ApiContext = Depends(context)) -> st
 
 
 @router.get(
-    "/public/progress", tags=["public"], summary="A ticket's status, for the caller (no sign-in)",
+    "/public/progress",
+    tags=["public"],
+    summary="A ticket's status, for the caller (no sign-in)",
     responses=responses(404, 429),
 )
 def progress(

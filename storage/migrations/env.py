@@ -34,10 +34,7 @@ def database_url() -> str:
 
 def run_offline(url: str) -> None:
     context.configure(
-        url=url,
-        target_metadata=target_metadata,
-        literal_binds=True,
-        render_as_batch=url.startswith("sqlite"),
+        url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=url.startswith("sqlite")
     )
     with context.begin_transaction():
         context.run_migrations()

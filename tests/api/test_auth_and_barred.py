@@ -29,7 +29,9 @@ def test_routes_need_a_token(api: TestClient) -> None:
 
 def test_supervisor_bars_a_caller_for_30_days_and_agents_see_it(api: TestClient, login) -> None:
     supervisor = login("supervisor")
-    reply = api.post("/api/v1/barred-callers", headers=supervisor, json={"number": "13800138000", "reason": "多次辱骂话务员"})
+    reply = api.post(
+        "/api/v1/barred-callers", headers=supervisor, json={"number": "13800138000", "reason": "多次辱骂话务员"}
+    )
     assert reply.status_code == 201, reply.text
     bar = reply.json()
     assert bar["decided_by"] == "supervisor-centre"
@@ -42,7 +44,9 @@ def test_supervisor_bars_a_caller_for_30_days_and_agents_see_it(api: TestClient,
 def test_agents_may_not_bar_and_bad_numbers_are_422(api: TestClient, login) -> None:
     reply = api.post("/api/v1/barred-callers", headers=login("agent"), json={"number": "13800138000", "reason": "x x"})
     assert reply.status_code == 403 and "needs supervisor or admin" in reply.json()["detail"]
-    reply = api.post("/api/v1/barred-callers", headers=login("supervisor"), json={"number": "13800abc", "reason": "辱骂"})
+    reply = api.post(
+        "/api/v1/barred-callers", headers=login("supervisor"), json={"number": "13800abc", "reason": "辱骂"}
+    )
     assert reply.status_code == 422
 
 

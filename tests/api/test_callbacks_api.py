@@ -41,9 +41,16 @@ def in_db(connection: Connection) -> Callable[[Callable[[Session], object]], obj
 @pytest.fixture
 def abandoned_id(in_db) -> int:
     now = datetime.now(UTC)
-    record = CallRecord("1700000000.11", caller=CALLER, started_at=now - timedelta(minutes=1), route_action="queue",
-                        queue="hotline-general", queue_joined_at=now - timedelta(seconds=50), ended_at=now,
-                        abandoned=True)
+    record = CallRecord(
+        "1700000000.11",
+        caller=CALLER,
+        started_at=now - timedelta(minutes=1),
+        route_action="queue",
+        queue="hotline-general",
+        queue_joined_at=now - timedelta(seconds=50),
+        ended_at=now,
+        abandoned=True,
+    )
     task = in_db(lambda session: create_callback_for_call(session, record, now))
     return task.id
 
@@ -61,13 +68,17 @@ def test_the_list_shows_due_callbacks_first_with_the_number_to_call(api: TestCli
 
     listed = api.get("/api/v1/callbacks", headers=staff["agent"]).json()
     assert [(t["id"], t["reason"], t["caller_number"]) for t in listed] == [
-        (abandoned_id, "abandoned", CALLER), (requested["id"], "requested", "13800138000")]
+        (abandoned_id, "abandoned", CALLER),
+        (requested["id"], "requested", "13800138000"),
+    ]
     assert listed[0]["queue"] == "hotline-general" and listed[0]["allowed_actions"] == ["claim"]
     assert [t["id"] for t in api.get("/api/v1/callbacks?due=true", headers=staff["agent"]).json()] == [abandoned_id]
     assert api.get("/api/v1/callbacks?status=claimed", headers=staff["supervisor"]).json() == []
     assert api.get("/api/v1/callbacks", headers=staff["department"]).status_code == 403
     assert api.get(f"/api/v1/callbacks/{abandoned_id}", headers=staff["supervisor"]).json()["allowed_actions"] == [
-        "claim", "cancel"]
+        "claim",
+        "cancel",
+    ]
 
 
 def test_one_agent_at_a_time_and_only_the_claimer_records(api: TestClient, staff, abandoned_id: int) -> None:
@@ -78,7 +89,9 @@ def test_one_agent_at_a_time_and_only_the_claimer_records(api: TestClient, staff
     taken = api.post(f"/api/v1/callbacks/{abandoned_id}/claim", headers=staff["other"])
     assert taken.status_code == 409 and taken.json()["allowed_actions"] == []
     assert "claimed by agent-a" in taken.json()["detail"]
-    recorded = api.post(f"/api/v1/callbacks/{abandoned_id}/attempts", json={"outcome": "answered"}, headers=staff["other"])
+    recorded = api.post(
+        f"/api/v1/callbacks/{abandoned_id}/attempts", json={"outcome": "answered"}, headers=staff["other"]
+    )
     assert recorded.status_code == 409
     assert api.get(f"/api/v1/callbacks/{abandoned_id}", headers=staff["other"]).json()["attempts"] == []
 
@@ -93,8 +106,12 @@ def test_a_stale_claim_is_taken_over(api: TestClient, staff, abandoned_id: int, 
 
     in_db(age_the_claim)
     assert post(api, staff["other"], f"/{abandoned_id}/claim")["claimed_by"] == "agent-b"
-    assert api.post(f"/api/v1/callbacks/{abandoned_id}/attempts", json={"outcome": "busy"},
-                    headers=staff["agent"]).status_code == 409
+    assert (
+        api.post(
+            f"/api/v1/callbacks/{abandoned_id}/attempts", json={"outcome": "busy"}, headers=staff["agent"]
+        ).status_code
+        == 409
+    )
 
 
 def test_answered_closes_the_callback(api: TestClient, staff, abandoned_id: int) -> None:
@@ -130,7 +147,10 @@ def test_only_a_supervisor_cancels_and_only_with_a_reason(api: TestClient, staff
     assert api.post(path, json={"reason": "   "}, headers=staff["supervisor"]).status_code == 422
     cancelled = post(api, staff["supervisor"], f"/{abandoned_id}/cancel", {"reason": "来电人已再次来电"})
     assert (cancelled["status"], cancelled["cancelled_by"], cancelled["cancel_reason"]) == (
-        "cancelled", "supervisor-centre", "来电人已再次来电")
+        "cancelled",
+        "supervisor-centre",
+        "来电人已再次来电",
+    )
     again = api.post(path, json={"reason": "again"}, headers=staff["supervisor"])
     assert again.status_code == 409 and again.json()["allowed_actions"] == []
 
@@ -153,8 +173,9 @@ def test_bad_input_is_a_clear_4xx(api: TestClient, staff, abandoned_id: int) -> 
     assert api.post("/api/v1/callbacks/999999/claim", headers=agent).status_code == 404
     for body in ({"caller_number": "anonymous"}, {"caller_number": CALLER, "due_at": "2026-11-23T09:00:00"}):
         assert api.post("/api/v1/callbacks", json=body, headers=agent).status_code == 422, body
-    unknown_ticket = api.post("/api/v1/callbacks", json={"caller_number": CALLER, "ticket_number": "2026010100001"},
-                              headers=agent)
+    unknown_ticket = api.post(
+        "/api/v1/callbacks", json={"caller_number": CALLER, "ticket_number": "2026010100001"}, headers=agent
+    )
     assert unknown_ticket.status_code == 404 and "2026010100001" in unknown_ticket.json()["detail"]
     with_call = {"caller_number": CALLER, "call_uniqueid": "1700000000.12"}
     post(api, agent, "", with_call, expect=201)

@@ -19,12 +19,15 @@ def api() -> TestClient:
     return TestClient(create_app(ApiContext(sessions=sessions, health=lambda: {"database": False})))
 
 
-@pytest.mark.parametrize("method, path, body", [
-    ("POST", "/api/v1/auth/login", {"username": "wang", "password": "s3cret-enough"}),
-    ("GET", "/api/v1/tickets", None),
-    ("POST", "/api/v1/tickets", {"request_type": "complaint", "content": "楼下烧烤店油烟很大"}),
-    ("GET", "/api/v1/public/progress?number=2026120100001&phone=13800138000", None),
-])
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("POST", "/api/v1/auth/login", {"username": "wang", "password": "s3cret-enough"}),
+        ("GET", "/api/v1/tickets", None),
+        ("POST", "/api/v1/tickets", {"request_type": "complaint", "content": "楼下烧烤店油烟很大"}),
+        ("GET", "/api/v1/public/progress?number=2026120100001&phone=13800138000", None),
+    ],
+)
 def test_routes_say_the_database_is_unreachable(api: TestClient, method: str, path: str, body: dict | None) -> None:
     reply = api.request(method, path, json=body, headers={"Authorization": "Bearer some-token"})
     assert reply.status_code == 503, reply.text

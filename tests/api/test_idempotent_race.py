@@ -42,9 +42,11 @@ def own_postgres() -> Iterator[Engine]:
 
 def waiting_on_a_lock(engine: Engine) -> int:
     with engine.connect() as connection:
-        return connection.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-        )).scalar_one()
+        return connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        ).scalar_one()
 
 
 def test_a_retry_racing_the_first_request_gets_its_ticket(own_postgres: Engine) -> None:
@@ -57,13 +59,28 @@ def test_a_retry_racing_the_first_request_gets_its_ticket(own_postgres: Engine) 
     deadlines = deadlines_of(first)
     retried: list = []
     with own_postgres.connect() as first_request:  # its insert made, not yet committed
-        first_request.execute(insert(TicketRow).values(
-            number=first.number, status="draft", request_type="complaint", urgent=False, channel="phone",
-            created_at=first.created_at, deadline_at=deadlines.close_by, warning_at=deadlines.warn_at,
-            state=TypeAdapter(Ticket).dump_python(first, mode="json"), version=1, receipt=KEY,
-        ))
-        retry = threading.Thread(target=lambda: retried.append(api.post(
-            "/api/v1/tickets", json=TICKET, headers={"Authorization": f"Bearer {token}", "Idempotency-Key": KEY})))
+        first_request.execute(
+            insert(TicketRow).values(
+                number=first.number,
+                status="draft",
+                request_type="complaint",
+                urgent=False,
+                channel="phone",
+                created_at=first.created_at,
+                deadline_at=deadlines.close_by,
+                warning_at=deadlines.warn_at,
+                state=TypeAdapter(Ticket).dump_python(first, mode="json"),
+                version=1,
+                receipt=KEY,
+            )
+        )
+        retry = threading.Thread(
+            target=lambda: retried.append(
+                api.post(
+                    "/api/v1/tickets", json=TICKET, headers={"Authorization": f"Bearer {token}", "Idempotency-Key": KEY}
+                )
+            )
+        )
         retry.start()
         for _ in range(200):
             if waiting := waiting_on_a_lock(own_postgres):

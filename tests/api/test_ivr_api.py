@@ -21,9 +21,17 @@ BASE = "/api/v1/admin/ivr"
 DEFAULT = (Path(__file__).resolve().parents[2] / "ivr" / "flows" / "default.yaml").read_text(encoding="utf-8")
 HOLIDAY = DEFAULT.replace("您好，这里是一二三四五政务服务便民热线。", "您好，节日期间热线照常服务。")
 CATALOGUE = FlowCatalogue(("hotline-general", "hotline-business", "hotline-leaders"), ("110", "119", "120"))
-ROUTES = [("GET", "/versions"), ("POST", "/versions"), ("GET", "/versions/1"), ("POST", "/versions/1/publish"),
-          ("POST", "/rollback"), ("GET", "/diff?from_version=1&to_version=1"), ("GET", "/audit"), ("GET", "/live"),
-          ("POST", "/versions/1/simulate")]
+ROUTES = [
+    ("GET", "/versions"),
+    ("POST", "/versions"),
+    ("GET", "/versions/1"),
+    ("POST", "/versions/1/publish"),
+    ("POST", "/rollback"),
+    ("GET", "/diff?from_version=1&to_version=1"),
+    ("GET", "/audit"),
+    ("GET", "/live"),
+    ("POST", "/versions/1/simulate"),
+]
 
 
 @pytest.fixture
@@ -53,7 +61,11 @@ def draft(api: TestClient, who: dict[str, str], source: str, note: str = "") -> 
 def test_a_draft_published_becomes_live(api: TestClient, admin: dict[str, str], installer: Installer) -> None:
     drafted = draft(api, admin, DEFAULT, "默认流程")
     assert (drafted["status"], drafted["errors"], drafted["note"], drafted["created_by"]) == (
-        "draft", [], "默认流程", "admin-li")
+        "draft",
+        [],
+        "默认流程",
+        "admin-li",
+    )
     assert api.get(f"{BASE}/live", headers=admin).status_code == 404
     number = drafted["number"]
 
@@ -65,7 +77,9 @@ def test_a_draft_published_becomes_live(api: TestClient, admin: dict[str, str], 
     assert [(v["number"], v["status"]) for v in api.get(f"{BASE}/versions", headers=admin).json()] == [(number, "live")]
     audit = api.get(f"{BASE}/audit", headers=admin).json()
     assert [(e["actor"], e["action"], e["version"]) for e in audit] == [
-        ("admin-li", "publish", number), ("admin-li", "draft", number)]
+        ("admin-li", "publish", number),
+        ("admin-li", "draft", number),
+    ]
 
 
 def test_an_invalid_flow_is_kept_but_cannot_be_published(
@@ -123,7 +137,11 @@ def test_rollback_and_diff(api: TestClient, admin: dict[str, str], installer: In
 
     diff = api.get(f"{BASE}/diff", params={"from_version": first, "to_version": second}, headers=admin).json()
     assert (diff["from_version"], diff["to_version"], diff["prompts_changed"], diff["changed"]) == (
-        first, second, ["greeting"], [])
+        first,
+        second,
+        ["greeting"],
+        [],
+    )
     assert diff["unified"].startswith(f"--- version {first}\n+++ version {second}\n")
     missing = api.get(f"{BASE}/diff", params={"from_version": first, "to_version": never + 1}, headers=admin)
     assert missing.status_code == 404
@@ -140,9 +158,7 @@ def test_only_admins_may(api: TestClient, login: Callable[..., dict[str, str]]) 
             assert reply.status_code == 403, (method, path, reply.text)
 
 
-def test_without_versions_the_routes_say_so(
-    sessions: Callable[[], Session], admin: dict[str, str]
-) -> None:
+def test_without_versions_the_routes_say_so(sessions: Callable[[], Session], admin: dict[str, str]) -> None:
     bare = TestClient(create_app(ApiContext(sessions=sessions, health=lambda: {})))
     for method, path in ROUTES:
         body = {"source": DEFAULT} if (method, path) == ("POST", "/versions") else None
@@ -152,21 +168,33 @@ def test_without_versions_the_routes_say_so(
 
 def test_a_version_is_simulated_with_keys_time_and_caller(api: TestClient, admin: dict[str, str]) -> None:
     number = draft(api, admin, DEFAULT)["number"]
-    reply = api.post(f"{BASE}/versions/{number}/simulate", headers=admin, json={
-        "keys": ["9", "2026120100001", "0", "7"], "time": "2026-10-01T10:00:00", "caller": "13912345678",
-        "tickets": {"2026120100001": "已派单"}, "queue_waiting": 2,
-    })
+    reply = api.post(
+        f"{BASE}/versions/{number}/simulate",
+        headers=admin,
+        json={
+            "keys": ["9", "2026120100001", "0", "7"],
+            "time": "2026-10-01T10:00:00",
+            "caller": "13912345678",
+            "tickets": {"2026120100001": "已派单"},
+            "queue_waiting": 2,
+        },
+    )
     assert reply.status_code == 200, reply.text
     run = reply.json()
     assert (run["action"], run["queue"], run["path"]) == (
-        "queue", "hotline-general", ["greeting", "ticket_lookup", "ticket_more", "general"])
+        "queue",
+        "hotline-general",
+        ["greeting", "ticket_lookup", "ticket_more", "general"],
+    )
     assert "say 工单号 2 0 2 6 1 2 0 1 0 0 0 0 1，当前状态：已派单。" in run["events"]
     assert run["events"][-1] == "say 您前面还有2位来电。"
     assert run["inputs_left"] == ["7"]
 
 
 def test_simulating_an_invalid_or_unknown_version_says_why(api: TestClient, admin: dict[str, str]) -> None:
-    broken = draft(api, admin, DEFAULT.replace("queue: hotline-general\n    priority: 0", "queue: nowhere\n    priority: 0"))
+    broken = draft(
+        api, admin, DEFAULT.replace("queue: hotline-general\n    priority: 0", "queue: nowhere\n    priority: 0")
+    )
     reply = api.post(f"{BASE}/versions/{broken['number']}/simulate", headers=admin, json={})
     assert reply.status_code == 422
     assert [e["where"] for e in reply.json()["errors"]] == ["nodes.general.queue"]

@@ -88,8 +88,13 @@ def test_uploading_a_name_again_replaces_the_recording(
     ids=["mp3", "too-short", "empty", "bad-name"],
 )
 def test_unusable_uploads_get_422_with_the_reason_and_store_nothing(
-    api: TestClient, login: Callable[..., dict[str, str]], store: PromptAudioStore, tmp_path: Path,
-    name: str, make: Callable[[Path], bytes], message: str,
+    api: TestClient,
+    login: Callable[..., dict[str, str]],
+    store: PromptAudioStore,
+    tmp_path: Path,
+    name: str,
+    make: Callable[[Path], bytes],
+    message: str,
 ) -> None:
     admin = login("admin")
 
@@ -105,7 +110,7 @@ def test_a_body_over_10_mb_gets_413(
 ) -> None:
     body = bytes(MAX_UPLOAD_BYTES + 1)
     mb = 1024 * 1024
-    content = (body[i:i + mb] for i in range(0, len(body), mb)) if chunked else body  # a generator goes chunked
+    content = (body[i : i + mb] for i in range(0, len(body), mb)) if chunked else body  # a generator goes chunked
 
     reply = api.put(f"{AUDIO}/welcome", content=content, headers={**login("admin"), **WAV})
 
@@ -127,8 +132,12 @@ def test_without_a_store_the_routes_say_so_with_503(
 
 @pytest.mark.parametrize(("role", "unit"), [("agent", None), ("supervisor", None), ("department", "zjj")])
 def test_other_roles_get_403(
-    api: TestClient, login: Callable[..., dict[str, str]], store: PromptAudioStore, tmp_path: Path,
-    role: str, unit: str | None,
+    api: TestClient,
+    login: Callable[..., dict[str, str]],
+    store: PromptAudioStore,
+    tmp_path: Path,
+    role: str,
+    unit: str | None,
 ) -> None:
     headers = login(role, unit)
 

@@ -21,8 +21,12 @@ def test_editor_adds_entries_and_agents_find_them(api: TestClient, login) -> Non
     supervisor, agent = login("supervisor"), login("agent")
     created = api.post("/api/v1/knowledge", json=ENTRY, headers=supervisor)
     assert created.status_code == 201, created.text
-    imported = api.post("/api/v1/knowledge/import", params={"format": "csv"}, content=CSV.encode(),
-                        headers={**supervisor, "Content-Type": "text/plain"})
+    imported = api.post(
+        "/api/v1/knowledge/import",
+        params={"format": "csv"},
+        content=CSV.encode(),
+        headers={**supervisor, "Content-Type": "text/plain"},
+    )
     assert imported.status_code == 201 and imported.json() == {"imported": 2}
 
     hits = api.get("/api/v1/knowledge/search", params={"q": "公积金 提取"}, headers=agent).json()
@@ -56,8 +60,12 @@ def test_bad_input_is_a_clear_4xx(api: TestClient, login) -> None:
     empty = api.post("/api/v1/knowledge", json={**ENTRY, "answer": ""}, headers=supervisor)
     assert empty.status_code == 422 and "answer" in empty.json()["detail"]
     bad_csv = "question,answer,keywords,department,valid_from,valid_to\n问,答,,x,2025/01/01,\n"
-    reply = api.post("/api/v1/knowledge/import", params={"format": "csv"}, content=bad_csv.encode(),
-                     headers={**supervisor, "Content-Type": "text/plain"})
+    reply = api.post(
+        "/api/v1/knowledge/import",
+        params={"format": "csv"},
+        content=bad_csv.encode(),
+        headers={**supervisor, "Content-Type": "text/plain"},
+    )
     assert reply.status_code == 422 and any("row 2" in e and "valid_from" in e for e in reply.json()["errors"])
     assert api.get("/api/v1/knowledge/999999", headers=agent).status_code == 404
     assert api.post("/api/v1/knowledge/999999/retire", headers=supervisor).status_code == 404

@@ -75,15 +75,37 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/agent/logout"): CENTRE,
     ("GET", "/api/v1/agents"): MANAGERS,
     ("GET", "/api/v1/wallboard"): MANAGERS,
-    **{("POST", f"/api/v1/calls/{{call_id}}/{action}"): CENTRE for action in (
-        "hangup", "hold", "unhold", "transfer", "consult", "consult/complete", "consult/cancel", "conference",
-        "conference/leave", "emergency",
-    )},
-    **{(method, f"/api/v1/admin/ivr/{path}"): ADMINS for method, path in (
-        ("GET", "versions"), ("POST", "versions"), ("GET", "versions/{number}"), ("POST", "versions/{number}/publish"),
-        ("POST", "rollback"), ("GET", "diff"), ("GET", "audit"), ("GET", "live"),
-        ("POST", "versions/{number}/simulate"), ("PUT", "audio/{name}"), ("GET", "audio"),
-    )},
+    **{
+        ("POST", f"/api/v1/calls/{{call_id}}/{action}"): CENTRE
+        for action in (
+            "hangup",
+            "hold",
+            "unhold",
+            "transfer",
+            "consult",
+            "consult/complete",
+            "consult/cancel",
+            "conference",
+            "conference/leave",
+            "emergency",
+        )
+    },
+    **{
+        (method, f"/api/v1/admin/ivr/{path}"): ADMINS
+        for method, path in (
+            ("GET", "versions"),
+            ("POST", "versions"),
+            ("GET", "versions/{number}"),
+            ("POST", "versions/{number}/publish"),
+            ("POST", "rollback"),
+            ("GET", "diff"),
+            ("GET", "audit"),
+            ("GET", "live"),
+            ("POST", "versions/{number}/simulate"),
+            ("PUT", "audio/{name}"),
+            ("GET", "audio"),
+        )
+    },
     ("GET", "/api/v1/admin/calendar/years"): MANAGERS,
     ("GET", "/api/v1/admin/calendar/years/{year}"): MANAGERS,
     ("GET", "/api/v1/admin/calendar/status"): MANAGERS,
@@ -98,8 +120,12 @@ DEPARTMENTS = [
 ]
 NUMBER, NAME = "13800138000", "王女士"
 TICKET = {
-    "request_type": "report", "content": "举报小区电梯维保公司伪造检验记录。", "caller_number": NUMBER,
-    "caller_name": NAME, "district": "鼓楼区", "street": "东街街道",
+    "request_type": "report",
+    "content": "举报小区电梯维保公司伪造检验记录。",
+    "caller_number": NUMBER,
+    "caller_name": NAME,
+    "district": "鼓楼区",
+    "street": "东街街道",
 }
 
 
@@ -189,11 +215,15 @@ def test_admins_see_caller_numbers_masked(api: TestClient, staff) -> None:
     confidential = _dispatched(api, staff["agent"], "zjj", confidential=True)
 
     texts = [api.get("/api/v1/tickets", headers=staff["admin"]).text] + [
-        api.get(f"/api/v1/tickets/{n}", headers=staff["admin"]).text for n in (plain, confidential)]
+        api.get(f"/api/v1/tickets/{n}", headers=staff["admin"]).text for n in (plain, confidential)
+    ]
 
     for text in texts:
         assert NUMBER not in text, text
-    shown = {t["number"]: (t["caller_name"], t["caller_number"]) for t in api.get("/api/v1/tickets", headers=staff["admin"]).json()}
+    shown = {
+        t["number"]: (t["caller_name"], t["caller_number"])
+        for t in api.get("/api/v1/tickets", headers=staff["admin"]).json()
+    }
     assert shown == {plain: (NAME, "138****8000"), confidential: ("保密", "138****8000")}
 
 
@@ -214,9 +244,10 @@ def test_a_department_user_without_a_unit_sees_no_tickets(api: TestClient, staff
 
     listed = api.get("/api/v1/tickets", headers=login(DEPARTMENT, username="department-no-unit"))
 
-    assert (listed.status_code, listed.json()) == (403, {
-        "error": "department_without_unit", "detail": "this department account has no unit: an admin must set one",
-    })
+    assert (listed.status_code, listed.json()) == (
+        403,
+        {"error": "department_without_unit", "detail": "this department account has no unit: an admin must set one"},
+    )
     assert number not in listed.text and NUMBER not in listed.text
 
 
@@ -224,11 +255,22 @@ def test_reports_carry_no_caller_numbers(api: TestClient, staff, login, connecti
     now = datetime.now(UTC)
     _dispatched(api, staff["agent"], "zjj")
     with Session(bind=connection, join_transaction_mode="create_savepoint") as session, session.begin():
-        save_call_record(session, CallRecord(
-            "1700000000.1", caller=NUMBER, started_at=now - timedelta(minutes=5), route_action="queue",
-            queue="hotline-general", queue_joined_at=now - timedelta(minutes=4), answered_at=now - timedelta(minutes=3),
-            ended_at=now, wait_seconds=60, agent="8001", talk_seconds=180,
-        ))
+        save_call_record(
+            session,
+            CallRecord(
+                "1700000000.1",
+                caller=NUMBER,
+                started_at=now - timedelta(minutes=5),
+                route_action="queue",
+                queue="hotline-general",
+                queue_joined_at=now - timedelta(minutes=4),
+                answered_at=now - timedelta(minutes=3),
+                ended_at=now,
+                wait_seconds=60,
+                agent="8001",
+                talk_seconds=180,
+            ),
+        )
     today = (now - timedelta(minutes=5)).astimezone(SHANGHAI).date().isoformat()  # the call's day
     supervisor = login(SUPERVISOR)
 
@@ -257,8 +299,13 @@ def test_a_screen_pop_with_the_callers_number_reaches_only_the_offered_agent(
         return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
     hub = Hub()
-    config = CtiConfig(frozenset({"8001", "8002"}), {"general": "hotline-general"}, frozenset({"hotline-general"}),
-                       frozenset({"110"}), {"general": 0})
+    config = CtiConfig(
+        frozenset({"8001", "8002"}),
+        {"general": "hotline-general"},
+        frozenset({"hotline-general"}),
+        frozenset({"110"}),
+        {"general": 0},
+    )
     hooks = CtiHooks(department_phone=lambda code: None)
     cti = build_cti(_Ami(), QueueBoard(config.wrapup_seconds), config, hooks, hub.publish)  # type: ignore[arg-type]
     api = TestClient(create_app(ApiContext(sessions=sessions, health=dict, cti=cti, hub=hub)))
@@ -271,8 +318,13 @@ def test_a_screen_pop_with_the_callers_number_reaches_only_the_offered_agent(
     events = [
         {**member, "Interface": "PJSIP/8001", "MemberName": "agent-a"},
         {**member, "Interface": "PJSIP/8002", "MemberName": "agent-b"},
-        {"Event": "QueueCallerJoin", "Uniqueid": "1700000000.7", "Channel": "PJSIP/carrier-00000007",
-         "CallerIDNum": NUMBER, "Queue": "hotline-general"},
+        {
+            "Event": "QueueCallerJoin",
+            "Uniqueid": "1700000000.7",
+            "Channel": "PJSIP/carrier-00000007",
+            "CallerIDNum": NUMBER,
+            "Queue": "hotline-general",
+        },
         {"Event": "AgentCalled", "Uniqueid": "1700000000.7", "Interface": "PJSIP/8001"},
         {"Event": "HotlineAmiDisconnected"},
     ]

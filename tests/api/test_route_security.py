@@ -13,11 +13,7 @@ PUBLIC = {("GET", "/api/v1/health"), ("GET", "/api/v1/public/progress"), ("POST"
 def test_every_route_but_the_public_ones_needs_a_token(api: TestClient) -> None:
     app = api.app
     assert isinstance(app, FastAPI)
-    operations = [
-        (method.upper(), path)
-        for path, methods in app.openapi()["paths"].items()
-        for method in methods
-    ]
+    operations = [(method.upper(), path) for path, methods in app.openapi()["paths"].items() for method in methods]
     assert len(operations) > 20 and set(operations) >= PUBLIC
     for method, path in sorted(set(operations) - PUBLIC):
         reply = api.request(method, re.sub(r"\{[^}]+\}", "1", path))

@@ -34,7 +34,9 @@ async def test_each_part_is_reported_as_it_is(connection: Connection, tmp_path: 
         return Session(bind=connection, join_transaction_mode="create_savepoint")
 
     ami = AmiClient("127.0.0.1", 1, "nobody", "nothing")  # never connected
-    speech = SpeechService(StreamDirectory(), AudioStore(tmp_path / "audio"), tmp_path / "spool", lambda _: None, NoListener())
+    speech = SpeechService(
+        StreamDirectory(), AudioStore(tmp_path / "audio"), tmp_path / "spool", lambda _: None, NoListener()
+    )
     stopped = threading.Thread(target=lambda: None)
     stopped.start()
     stopped.join()
@@ -47,7 +49,10 @@ async def test_each_part_is_reported_as_it_is(connection: Connection, tmp_path: 
         assert down() == {"asterisk": False, "database": False, "agi": False, "asr": False}
         assert up_database() == {"asterisk": False, "database": True, "agi": True, "asr": False}
         reply = TestClient(create_app(ApiContext(sessions=sessions, health=up_database))).get("/api/v1/health")
-        assert (reply.status_code, reply.json()) == (503, {"ok": False, "asterisk": False, "database": True, "agi": True, "asr": False, "warnings": []})
+        assert (reply.status_code, reply.json()) == (
+            503,
+            {"ok": False, "asterisk": False, "database": True, "agi": True, "asr": False, "warnings": []},
+        )
     finally:
         running.set()
         alive.join()

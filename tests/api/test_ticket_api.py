@@ -68,8 +68,13 @@ def test_a_complaint_goes_from_intake_to_closed(api: TestClient, staff) -> None:
 
     trail = api.get(f"/api/v1/tickets/{number}/audit", headers=staff["supervisor"]).json()
     assert [(e["action"], e["to"]) for e in trail] == [
-        ("create", "draft"), ("accept", "accepted"), ("dispatch", "dispatched"), ("sign", "signed"),
-        ("reply", "replied"), ("visit", "visited"), ("close", "closed"),
+        ("create", "draft"),
+        ("accept", "accepted"),
+        ("dispatch", "dispatched"),
+        ("sign", "signed"),
+        ("reply", "replied"),
+        ("visit", "visited"),
+        ("close", "closed"),
     ]
     assert trail[3]["actor"] == "department-zjj"
 
@@ -99,7 +104,9 @@ def test_reply_missing_parts_is_422_naming_them(api: TestClient, staff) -> None:
     act(api, staff["agent"], number, action="dispatch", unit_code="zjj")
     act(api, staff["zjj"], number, action="sign")
     partial = {k: v for k, v in REPLY.items() if k not in ("method", "result")}
-    reply = api.post(f"/api/v1/tickets/{number}/actions", json={"action": "reply", "reply": partial}, headers=staff["zjj"])
+    reply = api.post(
+        f"/api/v1/tickets/{number}/actions", json={"action": "reply", "reply": partial}, headers=staff["zjj"]
+    )
     assert reply.status_code == 422
     assert reply.json()["missing"] == ["method", "result"]
     # nothing half-written: the ticket is still signed, with no reply
@@ -125,8 +132,9 @@ def test_unknown_ticket_and_unknown_department_are_404(api: TestClient, staff) -
     assert api.get("/api/v1/tickets/2026010100001", headers=staff["agent"]).status_code == 404
     number = api.post("/api/v1/tickets", json=TICKET, headers=staff["agent"]).json()["number"]
     act(api, staff["agent"], number, action="accept")
-    reply = api.post(f"/api/v1/tickets/{number}/actions", json={"action": "dispatch", "unit_code": "nope"},
-                     headers=staff["agent"])
+    reply = api.post(
+        f"/api/v1/tickets/{number}/actions", json={"action": "dispatch", "unit_code": "nope"}, headers=staff["agent"]
+    )
     assert reply.status_code == 404 and "nope" in reply.json()["detail"]
 
 
@@ -149,15 +157,24 @@ def test_invalid_department_file_is_422_with_every_error(api: TestClient, staff)
     reply = api.put("/api/v1/departments", json=orphan, headers=staff["admin"])
     assert reply.status_code == 422 and "ghost" in reply.json()["errors"][0]
     # the tree in force is unchanged
-    assert {d["code"] for d in api.get("/api/v1/departments", headers=staff["agent"]).json()} == {"zjj", "zjj-wy", "cgj"}
+    assert {d["code"] for d in api.get("/api/v1/departments", headers=staff["agent"]).json()} == {
+        "zjj",
+        "zjj-wy",
+        "cgj",
+    }
 
 
 def test_repeat_requests_from_the_same_caller_are_duplicate_candidates(api: TestClient, staff) -> None:
     first = api.post("/api/v1/tickets", json=TICKET, headers=staff["agent"]).json()["number"]
     again = {**TICKET, "content": "小区电梯坏了一个星期了，物业还是不修，请尽快处理。"}
     second = api.post("/api/v1/tickets", json=again, headers=staff["agent"]).json()["number"]
-    other = {**TICKET, "caller_number": "13911112222", "district": "台江区", "street": "洋中街道",
-             "content": "路灯不亮"}
+    other = {
+        **TICKET,
+        "caller_number": "13911112222",
+        "district": "台江区",
+        "street": "洋中街道",
+        "content": "路灯不亮",
+    }
     api.post("/api/v1/tickets", json=other, headers=staff["agent"])
     found = api.get(f"/api/v1/tickets/{second}/duplicates", headers=staff["agent"]).json()
     assert [d["number"] for d in found] == [first]

@@ -78,9 +78,15 @@ def test_a_ticket_recorded_while_the_database_is_down_is_kept_then_stored_once(
     kept = api.post("/api/v1/tickets", json=TICKET, headers=agent)
     assert kept.status_code == 202, kept.text
     receipt = kept.json()["receipt"]
-    assert kept.json()["detail"] == "the database is unreachable: the ticket is kept and will be stored and numbered when it is back"
+    assert (
+        kept.json()["detail"]
+        == "the database is unreachable: the ticket is kept and will be stored and numbered when it is back"
+    )
     assert api.get(f"/api/v1/ticket-receipts/{receipt}", headers=agent).json() == {
-        "receipt": receipt, "state": "kept", "number": None}
+        "receipt": receipt,
+        "state": "kept",
+        "number": None,
+    }
     assert api.get("/api/v1/tickets", headers=agent).status_code == 503  # reading still needs the database
     assert backlog.store_kept() == []  # still down: it stays kept
 
@@ -88,7 +94,10 @@ def test_a_ticket_recorded_while_the_database_is_down_is_kept_then_stored_once(
     [stored] = backlog.store_kept()
     assert (stored.receipt, stored.by) == (receipt, "agent-wang")
     assert api.get(f"/api/v1/ticket-receipts/{receipt}", headers=agent).json() == {
-        "receipt": receipt, "state": "stored", "number": stored.number}
+        "receipt": receipt,
+        "state": "stored",
+        "number": stored.number,
+    }
     ticket = api.get(f"/api/v1/tickets/{stored.number}", headers=agent).json()
     assert (ticket["content"], ticket["caller_number"], ticket["status"]) == (TICKET["content"], "13800138000", "draft")
     assert before <= datetime.fromisoformat(ticket["created_at"]) <= datetime.fromisoformat(kept.json()["accepted_at"])
@@ -114,8 +123,13 @@ def test_a_handoff_kept_while_the_database_is_down_is_written_once(
 ) -> None:
     agent = sign_in(api, database, "agent-zhao")
     number = api.post("/api/v1/tickets", json=TICKET | {"urgent": True}, headers=agent).json()["number"]
-    handoff = EmergencyHandoff("110", "agent-zhao", datetime(2026, 12, 2, 1, 0, tzinfo=UTC), direct=False,
-                               answered_at=datetime(2026, 12, 2, 1, 0, 9, tzinfo=UTC))
+    handoff = EmergencyHandoff(
+        "110",
+        "agent-zhao",
+        datetime(2026, 12, 2, 1, 0, tzinfo=UTC),
+        direct=False,
+        answered_at=datetime(2026, 12, 2, 1, 0, 9, tzinfo=UTC),
+    )
     database.up = False
     backlog.keep_handoff(number, handoff)
     backlog.keep_handoff(number, handoff)  # replayed after a crash
@@ -124,7 +138,8 @@ def test_a_handoff_kept_while_the_database_is_down_is_written_once(
     backlog.store_kept()
     ticket = api.get(f"/api/v1/tickets/{number}", headers=agent).json()
     assert [(h["number"], h["by_user"], h["answered_at"]) for h in ticket["handoffs"]] == [
-        ("110", "agent-zhao", "2026-12-02T01:00:09Z")]
+        ("110", "agent-zhao", "2026-12-02T01:00:09Z")
+    ]
     audit = api.get(f"/api/v1/tickets/{number}/audit", headers=agent).json()
     assert [a["action"] for a in audit] == ["create", "record_handoff"]
 

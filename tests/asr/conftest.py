@@ -31,7 +31,7 @@ def silence(seconds: float) -> bytes:
 
 
 def two_requests() -> bytes:
-    """"There is a hole in the road", a pause, "the power went out", a pause: two utterances."""
+    """ "There is a hole in the road", a pause, "the power went out", a pause: two utterances."""
     return pcm("ko_road") + silence(1.2) + pcm("ko_power") + silence(1.2)
 
 

@@ -64,7 +64,7 @@ def pool(request: pytest.FixtureRequest, results: Results) -> Iterator[Recognize
 
 @pytest.mark.parametrize("pool", [2], indirect=True)
 def test_two_streams_on_two_workers_give_what_transcribe_gives(
-    pool: RecognizerPool, results: Results, transcribed: str,
+    pool: RecognizerPool, results: Results, transcribed: str
 ) -> None:
     assert pool.alive and len(set(pool.worker_pids())) == 2
     other = pcm("ko_power") + silence(1.2)
@@ -72,8 +72,8 @@ def test_two_streams_on_two_workers_give_what_transcribe_gives(
     pool.open("second")
     audio = two_requests()
     for start in range(0, len(audio), 3200):  # 100 ms chunks: the workers feed Kaldi 20 ms at a time anyway
-        pool.feed("first", audio[start:start + 3200])
-        pool.feed("second", other[start:start + 3200])
+        pool.feed("first", audio[start : start + 3200])
+        pool.feed("second", other[start : start + 3200])
     assert pool.streams() == 2 and pool.backlog_seconds > 0
     pool.close("first")
     pool.close("second")

@@ -61,7 +61,7 @@ def test_a_half_sample_waits_for_the_next_feed(model: vosk.Model) -> None:
     audio = pcm("ko_road")
     recognizer.feed(audio[:1])
     assert recognizer.seconds == 0
-    recognizer.feed(audio[1:frame_bytes(16000)])
+    recognizer.feed(audio[1 : frame_bytes(16000)])
     assert recognizer.seconds == 0.02
 
 

@@ -15,7 +15,15 @@ from domain.transfer_following import Followed, PendingOriginate
 from domain.transfers import Transfer
 from telephony.cti import Cti
 
-BOARD_CHANGES = ("set_mode", "consult_ringing", "back_with_caller", "into_room", "out_of_room", "agent_leaves", "handed_over")
+BOARD_CHANGES = (
+    "set_mode",
+    "consult_ringing",
+    "back_with_caller",
+    "into_room",
+    "out_of_room",
+    "agent_leaves",
+    "handed_over",
+)
 
 
 class _RecordedOriginates(dict[str, PendingOriginate]):
@@ -24,7 +32,9 @@ class _RecordedOriginates(dict[str, PendingOriginate]):
         self._write = write
 
     def __setitem__(self, action_id: str, pending: PendingOriginate) -> None:
-        self._write({"Event": "TraceOriginating", "ActionID": action_id, "CallId": pending.call_id, "Room": pending.room})
+        self._write(
+            {"Event": "TraceOriginating", "ActionID": action_id, "CallId": pending.call_id, "Room": pending.room}
+        )
         super().__setitem__(action_id, pending)
 
 
@@ -52,8 +62,16 @@ class TraceRecorder:
         start = transfers.start
 
         def started(transfer: Transfer) -> Transfer:
-            self.write({"Event": "TraceTransferStarted", "CallId": transfer.call_id, "Kind": str(transfer.kind),
-                        "Target": transfer.target, "User": transfer.by_user, "At": transfer.started_at})
+            self.write(
+                {
+                    "Event": "TraceTransferStarted",
+                    "CallId": transfer.call_id,
+                    "Kind": str(transfer.kind),
+                    "Target": transfer.target,
+                    "User": transfer.by_user,
+                    "At": transfer.started_at,
+                }
+            )
             return start(transfer)
 
         transfers.start = started  # type: ignore[method-assign]

@@ -73,9 +73,7 @@ TEST_ENV = {
     "HOTLINE_HANDOFF_OVERLAP_SECONDS": "1.5",
     "HOTLINE_WALLBOARD_INTERVAL_SECONDS": "0.5",
     "HOTLINE_CARRIER_URI": "sip:127.0.0.1:15070",
-    "HOTLINE_EMERGENCY_TARGETS": json.dumps(
-        {n: f"sip:{n}@127.0.0.1:15{n}" for n in ("110", "119", "120")}
-    ),
+    "HOTLINE_EMERGENCY_TARGETS": json.dumps({n: f"sip:{n}@127.0.0.1:15{n}" for n in ("110", "119", "120")}),
 }
 TRUNK_PORTS = {n: int(f"15{n}") for n in ("110", "119", "120")}
 CARRIER_PORT = 15070  # the SIPp "PSTN gateway" that callbacks go out through
@@ -318,11 +316,15 @@ async def agent_api(hotline: Hotline) -> AsyncIterator[AgentApi]:
     with sessions.begin() as session:
         replace_departments(session, parse_departments(DEPARTMENTS))
     ctx = ApiContext(
-        sessions=sessions, health=lambda: {"asterisk": hotline.ami.connected, "database": True, "agi": True},
-        cti=hotline.cti, hub=hotline.hub,
+        sessions=sessions,
+        health=lambda: {"asterisk": hotline.ami.connected, "database": True, "agi": True},
+        cti=hotline.cti,
+        hub=hotline.hub,
     )
     port = hotline.settings.api_port
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
@@ -356,8 +358,11 @@ class SpeechRig:
         sounds.mkdir(parents=True, exist_ok=True)
         raw, wav, wide = sounds / f"{name}.raw.wav", sounds / f"{name}.wav", sounds / f"{name}.16k.wav"
         subprocess.run(["espeak-ng", "-v", "ko", "-s", "150", "-w", str(raw), text], check=True, capture_output=True)
-        subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(wav), "pad", "0.3", str(silence_after)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(wav), "pad", "0.3", str(silence_after)],
+            check=True,
+            capture_output=True,
+        )
         subprocess.run(["sox", str(wav), "-r", "16000", str(wide)], check=True, capture_output=True)
         raw.unlink()
         return f"hotline-test/{name}", wide
@@ -365,7 +370,11 @@ class SpeechRig:
 
 @asynccontextmanager
 async def speech_rig(
-    hotline: Hotline, sessions: sessionmaker[Session], work: Path, audiosocket_port: int, agi_port: int,
+    hotline: Hotline,
+    sessions: sessionmaker[Session],
+    work: Path,
+    audiosocket_port: int,
+    agi_port: int,
     queued_callers: bool = True,
 ) -> AsyncIterator[SpeechRig]:
     """A speech path and IVR server storing into `sessions`; `queued_callers`: also fork queued
@@ -377,14 +386,26 @@ async def speech_rig(
     flow = yaml.safe_load((REPO_ROOT / "ivr" / "flows" / "default.yaml").read_text(encoding="utf-8"))
     flow["nodes"]["wait_check"]["wait_seconds"] = 0
     (work / "flow.yaml").write_text(yaml.safe_dump(flow, allow_unicode=True), encoding="utf-8")
-    settings = hotline.settings.model_copy(update={
-        "audiosocket_port": audiosocket_port, "asr_workers": int(SPEECH_ENV["HOTLINE_ASR_WORKERS"]),
-        "asr_model_dir": KOREAN_MODEL, "asr_audio_dir": work / "audio", "spool_dir": work / "spool",
-        "agi_port": agi_port, "ivr_flow_file": work / "flow.yaml", "voice_message_max_seconds": 30,
-    })
+    settings = hotline.settings.model_copy(
+        update={
+            "audiosocket_port": audiosocket_port,
+            "asr_workers": int(SPEECH_ENV["HOTLINE_ASR_WORKERS"]),
+            "asr_model_dir": KOREAN_MODEL,
+            "asr_audio_dir": work / "audio",
+            "spool_dir": work / "spool",
+            "agi_port": agi_port,
+            "ivr_flow_file": work / "flow.yaml",
+            "voice_message_max_seconds": 30,
+        }
+    )
     calendars = WorkingCalendars(sessions)
     rig = build_speech(
-        settings, sessions, hotline.ami, hotline.cti.board, hotline.hub.publish, SearchIndexes(),
+        settings,
+        sessions,
+        hotline.ami,
+        hotline.cti.board,
+        hotline.hub.publish,
+        SearchIndexes(),
         TicketIntake(calendars),
     )
     server = await rig.service.serve(settings.bind_host, settings.audiosocket_port)
@@ -408,7 +429,10 @@ async def speech_rig(
 @pytest.fixture(scope="session")
 async def speech(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SpeechRig]:
     async with speech_rig(
-        hotline, hotline.databases["sqlite"], tmp_path_factory.mktemp("speech"),
-        int(SPEECH_ENV["HOTLINE_AUDIOSOCKET_PORT"]), SPEECH_AGI_PORT,
+        hotline,
+        hotline.databases["sqlite"],
+        tmp_path_factory.mktemp("speech"),
+        int(SPEECH_ENV["HOTLINE_AUDIOSOCKET_PORT"]),
+        SPEECH_AGI_PORT,
     ) as rig:
         yield rig

@@ -38,7 +38,8 @@ class EventLog:
         except TimeoutError:
             seen = [
                 f"{e.get('Event')}({e.get('UserEvent') or e.get('Channel', '')})"
-                for e in self.events[since:][-30:] if e.get("Event") not in ("Newstate", "NewConnectedLine")
+                for e in self.events[since:][-30:]
+                if e.get("Event") not in ("Newstate", "NewConnectedLine")
             ]
             raise AssertionError(f"no matching AMI event within {timeout} s; the last ones: {seen}") from None
 

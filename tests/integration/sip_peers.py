@@ -23,9 +23,24 @@ def start_uas(port: int, calls: int, busy: bool = False) -> subprocess.Popen[str
     them with 486 Busy Here."""
     scenario = ["-sf", str(SCENARIOS / "busy_uas.xml")] if busy else ["-sn", "uas"]
     return subprocess.Popen(
-        [sipp_binary(), *scenario, "-i", HOST, "-p", str(port), "-mp", str(port + 1000),
-         "-m", str(calls), "-nostdin", "-timeout", "120"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sipp_binary(),
+            *scenario,
+            "-i",
+            HOST,
+            "-p",
+            str(port),
+            "-mp",
+            str(port + 1000),
+            "-m",
+            str(calls),
+            "-nostdin",
+            "-timeout",
+            "120",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -53,10 +68,33 @@ class Softphone:
 
     def _register(self, expires: int) -> None:
         done = _run(
-            ["-sf", str(SCENARIOS / "register.xml"), "-i", HOST, "-p", "0", "-m", "1",
-             "-key", "user", self.extension, "-key", "contact_port", str(self.port),
-             "-key", "expires", str(expires), "-au", self.extension, "-ap", self.password,
-             "-timeout", "10", "-timeout_error", self.asterisk_sip],
+            [
+                "-sf",
+                str(SCENARIOS / "register.xml"),
+                "-i",
+                HOST,
+                "-p",
+                "0",
+                "-m",
+                "1",
+                "-key",
+                "user",
+                self.extension,
+                "-key",
+                "contact_port",
+                str(self.port),
+                "-key",
+                "expires",
+                str(expires),
+                "-au",
+                self.extension,
+                "-ap",
+                self.password,
+                "-timeout",
+                "10",
+                "-timeout_error",
+                self.asterisk_sip,
+            ],
             timeout=20,
         )
         if done.returncode != 0:
@@ -97,8 +135,30 @@ class Trunk:
 def carrier_call(asterisk_sip: str, caller: str, hold_ms: int, port: int) -> subprocess.Popen[str]:
     """Starts one call to 12345 as the PSTN gateway would place it; returns the running SIPp."""
     return subprocess.Popen(
-        [sipp_binary(), "-sf", str(SCENARIOS / "carrier_uac.xml"), "-i", HOST, "-p", str(port),
-         "-mp", str(port + 1000), "-m", "1", "-d", str(hold_ms), "-key", "caller", caller,
-         "-nostdin", "-timeout", "120", "-timeout_error", asterisk_sip],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sipp_binary(),
+            "-sf",
+            str(SCENARIOS / "carrier_uac.xml"),
+            "-i",
+            HOST,
+            "-p",
+            str(port),
+            "-mp",
+            str(port + 1000),
+            "-m",
+            "1",
+            "-d",
+            str(hold_ms),
+            "-key",
+            "caller",
+            caller,
+            "-nostdin",
+            "-timeout",
+            "120",
+            "-timeout_error",
+            asterisk_sip,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )

@@ -33,14 +33,19 @@ async def test_login_with_skills_pause_with_reason_and_logout(hotline: Hotline, 
         state = await desk.ok("/api/v1/agent/login", {"extension": "8006", "skills": {"general": 0, "business": 5}})
         assert state["presence"] == "available"
         assert state["queues"] == {"hotline-general": 0, "hotline-business": 5}
-        added = hotline.events.matching(lambda e: e.get("Event") == "QueueMemberAdded" and e.get("Interface") == "PJSIP/8006", since)
+        added = hotline.events.matching(
+            lambda e: e.get("Event") == "QueueMemberAdded" and e.get("Interface") == "PJSIP/8006", since
+        )
         assert {(e["Queue"], e["Penalty"], e["MemberName"]) for e in added} == {
-            ("hotline-general", "0", "agent8006"), ("hotline-business", "5", "agent8006"),
+            ("hotline-general", "0", "agent8006"),
+            ("hotline-business", "5", "agent8006"),
         }
 
         paused = await desk.ok("/api/v1/agent/pause", {"reason": "training"})
         assert (paused["presence"], paused["pause_reason"]) == ("paused", "training")
-        event = await hotline.events.wait_for(is_event("QueueMemberPause", Interface="PJSIP/8006", Paused="1"), 5, since)
+        event = await hotline.events.wait_for(
+            is_event("QueueMemberPause", Interface="PJSIP/8006", Paused="1"), 5, since
+        )
         assert event["PausedReason"] == "training"
 
         bad = await desk.post("/api/v1/agent/pause", {"reason": "nap"})
@@ -53,7 +58,9 @@ async def test_login_with_skills_pause_with_reason_and_logout(hotline: Hotline, 
         assert (await desk.ok("/api/v1/agent/unpause"))["presence"] == "available"
         out = await desk.ok("/api/v1/agent/logout")
         assert out == {"logged_in": False, "user": "agent8006"}
-    removed = hotline.events.matching(lambda e: e.get("Event") == "QueueMemberRemoved" and e.get("Interface") == "PJSIP/8006", since)
+    removed = hotline.events.matching(
+        lambda e: e.get("Event") == "QueueMemberRemoved" and e.get("Interface") == "PJSIP/8006", since
+    )
     assert {e["Queue"] for e in removed} == {"hotline-general", "hotline-business"}
 
 
@@ -62,8 +69,12 @@ def _ticket_for(hotline: Hotline, caller: str) -> str:
         now = datetime.now(UTC)
         number = next_ticket_number(session, now.astimezone(SHANGHAI).date())
         ticket = Ticket(number, RequestType.COMPLAINT, Channel.PHONE, "楼下烧烤店油烟扰民", now, caller_number=caller)
-        insert_ticket(session, ticket, AuditEntry(number, now, "agent8001", Role.AGENT, "create", None, ticket.status, ""),
-                      deadlines_of(ticket))
+        insert_ticket(
+            session,
+            ticket,
+            AuditEntry(number, now, "agent8001", Role.AGENT, "create", None, ticket.status, ""),
+            deadlines_of(ticket),
+        )
     return number
 
 
@@ -118,7 +129,9 @@ async def test_state_is_re_read_after_an_api_restart_and_ami_down_is_503(
         await desk.ok("/api/v1/agent/pause", {"reason": "meeting"})
 
         # A second API process starting now knows nothing but what Asterisk tells it.
-        ami = AmiClient("127.0.0.1", hotline.settings.ami_port, hotline.settings.ami_username, hotline.settings.ami_secret)
+        ami = AmiClient(
+            "127.0.0.1", hotline.settings.ami_port, hotline.settings.ami_username, hotline.settings.ami_secret
+        )
         events = ami.subscribe()
         await ami.connect()
         config = cti_config(hotline.settings)

@@ -23,7 +23,6 @@ from tests.integration.events import is_event
 pytestmark = pytest.mark.integration
 
 
-
 def unused_tcp_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -99,10 +98,14 @@ async def test_stalled_or_nonsensical_agi_still_queues_the_call(hotline: Hotline
     async with hotline.agent("8004", port):
         with misbehaving_agi(behaviour) as agi_port:
             uniqueid, _ = await hotline.call(
-                hotline.new_caller(), hold_seconds=10,
-                HOTLINE_AGI_URL=f"agi://127.0.0.1:{agi_port}", HOTLINE_IVR_BUDGET="3",
+                hotline.new_caller(),
+                hold_seconds=10,
+                HOTLINE_AGI_URL=f"agi://127.0.0.1:{agi_port}",
+                HOTLINE_IVR_BUDGET="3",
             )
-            route = await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=uniqueid), 10)
+            route = await hotline.events.wait_for(
+                is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=uniqueid), 10
+            )
             await assert_reaches_agent(hotline, uniqueid, "8004", timeout=10)
             await hotline.record(uniqueid)
     # A stalled AGI is cut off by the IVR budget: no decision, so the fallback. The nonsense server

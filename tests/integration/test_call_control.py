@@ -34,7 +34,9 @@ class Call:
 
 
 @asynccontextmanager
-async def connected_call(hotline: Hotline, agent_api: AgentApi, extension: str, port: int, hold: int = 40) -> AsyncIterator[Call]:
+async def connected_call(
+    hotline: Hotline, agent_api: AgentApi, extension: str, port: int, hold: int = 40
+) -> AsyncIterator[Call]:
     """A caller connected to agent <extension>, whose desktop is signed in and listening."""
     desk = await agent_api.desk(f"agent{extension}")
     feed, close = await desk.live()
@@ -67,8 +69,11 @@ async def wait_same_bridge(hotline: Hotline, since: int, *channels: str, timeout
         if same_bridge(hotline, since, *channels):
             return
         await asyncio.sleep(0.1)
-    seen = [f"{e.get('Event')}({e.get('Channel', '')} {e.get('BridgeUniqueid', '')[:4]})" for e in hotline.events.events[since:]
-            if e.get("Event") in ("BridgeEnter", "BridgeLeave", "Hangup", "DialEnd", "UserEvent", "MusicOnHoldStop")]
+    seen = [
+        f"{e.get('Event')}({e.get('Channel', '')} {e.get('BridgeUniqueid', '')[:4]})"
+        for e in hotline.events.events[since:]
+        if e.get("Event") in ("BridgeEnter", "BridgeLeave", "Hangup", "DialEnd", "UserEvent", "MusicOnHoldStop")
+    ]
     raise AssertionError(f"{channels} never shared a bridge; {seen}")
 
 
@@ -91,7 +96,9 @@ async def test_hold_plays_music_and_unhold_bridges_back(hotline: Hotline, agent_
         assert (await call.desk.post("/api/v1/calls/1.23/hold")).status_code == 404
         unknown = await call.desk.post(f"/api/v1/calls/{call.uniqueid}/transfer", {"kind": "department", "id": "D999"})
         assert unknown.status_code == 404
-        phoneless = await call.desk.post(f"/api/v1/calls/{call.uniqueid}/transfer", {"kind": "department", "id": "D003"})
+        phoneless = await call.desk.post(
+            f"/api/v1/calls/{call.uniqueid}/transfer", {"kind": "department", "id": "D003"}
+        )
         assert phoneless.status_code == 404 and "no phone" in phoneless.json()["detail"]
         assert (await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/hangup"))["state"] == "hanging_up"
         await hotline.events.wait_for(is_event("Hangup", Uniqueid=call.uniqueid), 10)
@@ -107,7 +114,9 @@ async def test_agent_hanging_up_during_hold_sends_the_caller_back_to_the_queue(
         mark = hotline.events.mark()
         await hotline.ami.hangup(call.agent_channel)  # the agent puts the phone down while the caller holds
         # back at the front of the queue: the dialplan's requeue step announces priority 9
-        route = await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=call.uniqueid), 10, mark)
+        route = await hotline.events.wait_for(
+            is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=call.uniqueid), 10, mark
+        )
         assert (route["Queue"], route["QueuePriority"]) == ("hotline-general", "9")
         await hotline.events.wait_for(is_event("QueueCallerJoin", Uniqueid=call.uniqueid), 10, mark)
         await call.feed.wait_for(message("call", call_id=call.uniqueid, state="ended"), 5)
@@ -145,7 +154,9 @@ async def test_blind_transfer_to_another_skill_queue(hotline: Hotline, agent_api
         assert bad.status_code == 404
         mark = hotline.events.mark()
         await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/transfer", {"kind": "queue", "id": "hotline-business"})
-        route = await hotline.events.wait_for(is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=call.uniqueid), 10, mark)
+        route = await hotline.events.wait_for(
+            is_event("UserEvent", UserEvent="HotlineRoute", Uniqueid=call.uniqueid), 10, mark
+        )
         assert (route["Queue"], route["QueuePriority"]) == ("hotline-business", "5")
         join = await hotline.events.wait_for(is_event("QueueCallerJoin", Uniqueid=call.uniqueid), 10, mark)
         assert join["Queue"] == "hotline-business"
@@ -177,7 +188,9 @@ async def test_attended_transfer_completed(hotline: Hotline, agent_api: AgentApi
             assert not hotline.events.matching(is_event("Hangup", Uniqueid=call.uniqueid), mark), "the caller was lost"
 
 
-async def test_attended_transfer_cancelled_returns_to_the_caller(hotline: Hotline, agent_api: AgentApi, port: int) -> None:
+async def test_attended_transfer_cancelled_returns_to_the_caller(
+    hotline: Hotline, agent_api: AgentApi, port: int
+) -> None:
     async with connected_call(hotline, agent_api, "8015", port) as call:
         with hotline.softphone("9002", port + 5):
             mark = hotline.events.mark()
@@ -199,7 +212,9 @@ async def test_attended_transfer_cancelled_returns_to_the_caller(hotline: Hotlin
             assert (await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/hold"))["state"] == "held"
 
 
-async def test_attended_transfer_to_a_busy_phone_brings_the_agent_back(hotline: Hotline, agent_api: AgentApi, port: int) -> None:
+async def test_attended_transfer_to_a_busy_phone_brings_the_agent_back(
+    hotline: Hotline, agent_api: AgentApi, port: int
+) -> None:
     async with connected_call(hotline, agent_api, "8016", port) as call:
         with hotline.softphone("9002", port + 5, busy=True):
             mark = hotline.events.mark()
@@ -212,19 +227,28 @@ async def test_attended_transfer_to_a_busy_phone_brings_the_agent_back(hotline: 
             assert not hotline.events.matching(is_event("Hangup", Uniqueid=call.uniqueid), mark)
 
 
-async def test_three_way_call_agent_leaves_and_the_two_keep_talking(hotline: Hotline, agent_api: AgentApi, port: int) -> None:
+async def test_three_way_call_agent_leaves_and_the_two_keep_talking(
+    hotline: Hotline, agent_api: AgentApi, port: int
+) -> None:
     before = REGISTRY.get_sample_value("hotline_transfers_total", {"kind": "conference", "outcome": "completed"}) or 0
     async with connected_call(hotline, agent_api, "8017", port) as call:
         with hotline.softphone("9001", port + 5):
             mark = hotline.events.mark()
-            reply = await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/conference", {"kind": "department", "id": "D001"})
+            reply = await call.desk.ok(
+                f"/api/v1/calls/{call.uniqueid}/conference", {"kind": "department", "id": "D001"}
+            )
             assert reply["kind"] == "conference"
             room = conference_room(call.uniqueid)
             joined: set[str] = set()
             while len(joined) < 3:
                 event = await hotline.events.wait_for(
-                    lambda e: e.get("Event") == "ConfbridgeJoin" and e.get("Conference") == room
-                    and e["Channel"] not in joined, 15, mark,
+                    lambda e: (
+                        e.get("Event") == "ConfbridgeJoin"
+                        and e.get("Conference") == room
+                        and e["Channel"] not in joined
+                    ),
+                    15,
+                    mark,
                 )
                 joined.add(event["Channel"])
             department = next(c for c in joined if c.startswith("PJSIP/9001-"))
@@ -232,9 +256,13 @@ async def test_three_way_call_agent_leaves_and_the_two_keep_talking(hotline: Hot
             await call.feed.wait_for(message("transfer", call_id=call.uniqueid, state="completed"), 10)
 
             await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/conference/leave")
-            await hotline.events.wait_for(is_event("ConfbridgeLeave", Conference=room, Channel=call.agent_channel), 10, mark)
+            await hotline.events.wait_for(
+                is_event("ConfbridgeLeave", Conference=room, Channel=call.agent_channel), 10, mark
+            )
             await asyncio.sleep(1.5)
-            members = {e["Channel"] for e in await hotline.ami.confbridge_list(room) if e.get("Event") == "ConfbridgeList"}
+            members = {
+                e["Channel"] for e in await hotline.ami.confbridge_list(room) if e.get("Event") == "ConfbridgeList"
+            }
             assert members == {call.caller_channel, department}
     after = REGISTRY.get_sample_value("hotline_transfers_total", {"kind": "conference", "outcome": "completed"})
     assert after == before + 1  # counted for Prometheus
@@ -244,7 +272,9 @@ async def handoff_ticket(hotline: Hotline) -> str:
     return await asyncio.to_thread(_ticket_for, hotline, hotline.new_caller())
 
 
-async def test_110_handoff_answered_agent_drops_and_ticket_records_it(hotline: Hotline, agent_api: AgentApi, port: int) -> None:
+async def test_110_handoff_answered_agent_drops_and_ticket_records_it(
+    hotline: Hotline, agent_api: AgentApi, port: int
+) -> None:
     number = await handoff_ticket(hotline)
     async with connected_call(hotline, agent_api, "8018", port) as call:
         with Trunk(TRUNK_PORTS["110"]):
@@ -252,16 +282,28 @@ async def test_110_handoff_answered_agent_drops_and_ticket_records_it(hotline: H
             room = conference_room(call.uniqueid)
             await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/emergency", {"number": "110", "ticket_number": number})
             # the caller waits alone in the room, with music, while 110 rings
-            await hotline.events.wait_for(is_event("ConfbridgeJoin", Conference=room, Channel=call.caller_channel), 10, mark)
+            await hotline.events.wait_for(
+                is_event("ConfbridgeJoin", Conference=room, Channel=call.caller_channel), 10, mark
+            )
             await hotline.events.wait_for(is_event("MusicOnHoldStart", Channel=call.caller_channel), 10, mark)
             police = await hotline.events.wait_for(
-                lambda e: e.get("Event") == "ConfbridgeJoin" and e.get("Channel", "").startswith("PJSIP/emergency-110-"), 15, mark
+                lambda e: (
+                    e.get("Event") == "ConfbridgeJoin" and e.get("Channel", "").startswith("PJSIP/emergency-110-")
+                ),
+                15,
+                mark,
             )
-            await hotline.events.wait_for(is_event("ConfbridgeJoin", Conference=room, Channel=call.agent_channel), 10, mark)
-            await hotline.events.wait_for(is_event("ConfbridgeLeave", Conference=room, Channel=call.agent_channel), 10, mark)
+            await hotline.events.wait_for(
+                is_event("ConfbridgeJoin", Conference=room, Channel=call.agent_channel), 10, mark
+            )
+            await hotline.events.wait_for(
+                is_event("ConfbridgeLeave", Conference=room, Channel=call.agent_channel), 10, mark
+            )
             await call.feed.wait_for(message("transfer", call_id=call.uniqueid, state="completed"), 10)
             await asyncio.sleep(1)
-            members = {e["Channel"] for e in await hotline.ami.confbridge_list(room) if e.get("Event") == "ConfbridgeList"}
+            members = {
+                e["Channel"] for e in await hotline.ami.confbridge_list(room) if e.get("Event") == "ConfbridgeList"
+            }
             assert members == {call.caller_channel, police["Channel"]}
     ticket = await _wait_for_handoff(hotline, number)
     handoff = ticket.handoffs[0]
@@ -269,7 +311,9 @@ async def test_110_handoff_answered_agent_drops_and_ticket_records_it(hotline: H
     assert handoff.requested_at <= handoff.answered_at
 
 
-async def test_110_handoff_unanswered_caller_comes_back_to_the_agent(hotline: Hotline, agent_api: AgentApi, port: int) -> None:
+async def test_110_handoff_unanswered_caller_comes_back_to_the_agent(
+    hotline: Hotline, agent_api: AgentApi, port: int
+) -> None:
     number = await handoff_ticket(hotline)
     async with connected_call(hotline, agent_api, "8019", port) as call:
         with Trunk(TRUNK_PORTS["110"], busy=True):
@@ -278,8 +322,12 @@ async def test_110_handoff_unanswered_caller_comes_back_to_the_agent(hotline: Ho
             await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/emergency", {"number": "110", "ticket_number": number})
             error = await call.feed.wait_for(message("error", call_id=call.uniqueid), 15)
             assert "110" in error["message"] and "back with the caller" in error["message"]
-            await hotline.events.wait_for(is_event("ConfbridgeJoin", Conference=room, Channel=call.agent_channel), 10, mark)
-            members = {e["Channel"] for e in await hotline.ami.confbridge_list(room) if e.get("Event") == "ConfbridgeList"}
+            await hotline.events.wait_for(
+                is_event("ConfbridgeJoin", Conference=room, Channel=call.agent_channel), 10, mark
+            )
+            members = {
+                e["Channel"] for e in await hotline.ami.confbridge_list(room) if e.get("Event") == "ConfbridgeList"
+            }
             assert members == {call.caller_channel, call.agent_channel}
     ticket = await _wait_for_handoff(hotline, number)
     handoff = ticket.handoffs[0]
@@ -295,7 +343,9 @@ async def test_direct_110_transfer_answered(hotline: Hotline, agent_api: AgentAp
     async with connected_call(hotline, agent_api, "8020", port) as call:
         with Trunk(TRUNK_PORTS["110"]):
             mark = hotline.events.mark()
-            await call.desk.ok(f"/api/v1/calls/{call.uniqueid}/emergency", {"number": "110", "direct": True, "ticket_number": number})
+            await call.desk.ok(
+                f"/api/v1/calls/{call.uniqueid}/emergency", {"number": "110", "direct": True, "ticket_number": number}
+            )
             dial = await hotline.events.wait_for(
                 lambda e: e.get("Event") == "DialEnd" and e.get("Channel") == call.caller_channel, 15, mark
             )

@@ -17,7 +17,6 @@ pytestmark = pytest.mark.integration
 DEFAULT_PATH = "greeting>emergency_notice>barred_check>wait_check>general"
 
 
-
 async def test_local_call_reaches_agent_and_is_recorded(hotline: Hotline, port: int) -> None:
     caller = hotline.new_caller()
     async with hotline.agent("8001", port) as agent:
@@ -73,15 +72,20 @@ async def test_caller_hanging_up_in_queue_is_recorded_as_abandoned(hotline: Hotl
         assert record.abandoned is True
         assert record.agent is None and record.answered_at is None
         assert record.wait_seconds == pytest.approx(float(abandon["HoldTime"]), abs=1)
-        assert record.wait_seconds is not None and 2 <= record.wait_seconds <= 6  # 17 s hold less ~12.5 s of IVR prompts and the position
+        assert (
+            record.wait_seconds is not None and 2 <= record.wait_seconds <= 6
+        )  # 17 s hold less ~12.5 s of IVR prompts and the position
 
 
 async def test_key_0_hands_the_caller_to_police_110(hotline: Hotline) -> None:
     with Trunk(TRUNK_PORTS["110"]):
         uniqueid, caller_end = await hotline.call(hotline.new_caller(), hold_seconds=20)
         await hotline.events.wait_for(
-            lambda e: e.get("Event") == "AGIExecStart" and e.get("Uniqueid") == uniqueid
-            and e.get("Command", "").startswith(f"STREAM FILE {prompt_sound('greeting')}"),
+            lambda e: (
+                e.get("Event") == "AGIExecStart"
+                and e.get("Uniqueid") == uniqueid
+                and e.get("Command", "").startswith(f"STREAM FILE {prompt_sound('greeting')}")
+            ),
             timeout=10,
         )
         await hotline.ami.play_dtmf(caller_end, "0")

@@ -22,13 +22,17 @@ async def test_a_caller_who_hangs_up_in_the_queue_gets_a_callback_task(hotline: 
 
     def tasks(sessions):
         with sessions() as session:
-            return [(t.reason, t.caller_number, t.status) for t in list_callbacks(session) if t.call_uniqueid == uniqueid]
+            return [
+                (t.reason, t.caller_number, t.status) for t in list_callbacks(session) if t.call_uniqueid == uniqueid
+            ]
 
     for sessions in hotline.databases.values():
         assert await asyncio.to_thread(tasks, sessions) == [("abandoned", caller, "open")]
 
 
-async def test_an_agent_calls_a_caller_back_through_the_carrier(hotline: Hotline, agent_api: AgentApi, port: int) -> None:
+async def test_an_agent_calls_a_caller_back_through_the_carrier(
+    hotline: Hotline, agent_api: AgentApi, port: int
+) -> None:
     desk = await agent_api.desk("agent8012")
     caller = "13912340000"
     async with hotline.agent("8012", port):
@@ -43,7 +47,8 @@ async def test_an_agent_calls_a_caller_back_through_the_carrier(hotline: Hotline
             assert placed["call"] == {"state": "ringing_agent", "extension": "8012"}
             out = await hotline.events.wait_for(
                 lambda e: e.get("Event") == "DialBegin" and e.get("DestChannel", "").startswith("PJSIP/carrier-"),
-                timeout=20, since=since,
+                timeout=20,
+                since=since,
             )
             assert out["DialString"] == f"{caller}@carrier" and out["CallerIDNum"] == "12345"
             dialled = await hotline.events.wait_for(is_event("DialEnd", DestChannel=out["DestChannel"]), 20, since)

@@ -65,8 +65,17 @@ class PrivatePostgres:
 
     def start(self) -> None:
         options = f"-p {PORT} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data / "db"), "-o", options,
-                          "-l", str(self.data / "log"), "-w", "start")
+        self._as_postgres(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data / "db"),
+            "-o",
+            options,
+            "-l",
+            str(self.data / "log"),
+            "-w",
+            "start",
+        )
 
     def stop(self) -> None:
         self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data / "db"), "-m", "fast", "-w", "stop")
@@ -83,21 +92,40 @@ def postgres() -> Iterator[PrivatePostgres]:
         upgrade_database(cluster.url)
         yield cluster
     finally:
-        subprocess.run(["runuser", "-u", "postgres", "--", str(cluster.bin / "pg_ctl"), "-D", str(data / "db"),
-                        "-m", "immediate", "stop"], capture_output=True, timeout=60)
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                str(cluster.bin / "pg_ctl"),
+                "-D",
+                str(data / "db"),
+                "-m",
+                "immediate",
+                "stop",
+            ],
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(data, ignore_errors=True)
 
 
 def stored(sessions: sessionmaker[Session], uniqueids: list[str]) -> tuple[dict[str, int], dict[str, list[str]]]:
     """How many call records each call has, and the reasons of its callback tasks."""
     with sessions() as session:
-        records = dict(session.execute(
-            select(CallRecordRow.uniqueid, func.count()).where(CallRecordRow.uniqueid.in_(uniqueids))
-            .group_by(CallRecordRow.uniqueid)
-        ).all())
+        records = dict(
+            session.execute(
+                select(CallRecordRow.uniqueid, func.count())
+                .where(CallRecordRow.uniqueid.in_(uniqueids))
+                .group_by(CallRecordRow.uniqueid)
+            ).all()
+        )
         tasks: dict[str, list[str]] = {}
         for call, reason in session.execute(
-            select(CallbackTaskRow.call_uniqueid, CallbackTaskRow.reason).where(CallbackTaskRow.call_uniqueid.in_(uniqueids))
+            select(CallbackTaskRow.call_uniqueid, CallbackTaskRow.reason).where(
+                CallbackTaskRow.call_uniqueid.in_(uniqueids)
+            )
         ):
             assert call is not None  # only tasks of these calls are selected
             tasks.setdefault(call, []).append(reason)
@@ -113,7 +141,9 @@ def voice_message(sessions: sessionmaker[Session], uniqueid: str):
     """The call's transcripts, the tickets made of it and its callback tasks."""
     with sessions() as session:
         transcripts = transcripts_of_call(session, uniqueid)
-        numbers = session.scalars(select(TicketRow.number).where(TicketRow.state["call_uniqueid"].as_string() == uniqueid))
+        numbers = session.scalars(
+            select(TicketRow.number).where(TicketRow.state["call_uniqueid"].as_string() == uniqueid)
+        )
         tickets = [load_ticket(session, n) for n in numbers]
         tasks = [t for t in list_callbacks(session) if t.call_uniqueid == uniqueid]
     return transcripts, tickets, tasks
@@ -155,7 +185,9 @@ async def test_postgresql_down_for_two_minutes_loses_and_duplicates_nothing(
         asyncio.create_task(backlog.run(hotline.hub.publish)),
     ]
     desktop = hotline.hub.subscribe(["user:agent-pg"])
-    app = create_app(ApiContext(sessions=sessions, health=lambda: {}, cti=hotline.cti, hub=hotline.hub, ticket_backlog=backlog))
+    app = create_app(
+        ApiContext(sessions=sessions, health=lambda: {}, cti=hotline.cti, hub=hotline.hub, ticket_backlog=backlog)
+    )
     api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api")
     login = {"username": "agent-pg", "password": "s3cret-enough"}
     desk = {"Authorization": f"Bearer {(await api.post('/api/v1/auth/login', json=login)).json()['token']}"}
@@ -166,7 +198,9 @@ async def test_postgresql_down_for_two_minutes_loses_and_duplicates_nothing(
     vars(hotline.cti.hooks).update(vars(build_cti_hooks(sessions, intake, backlog)))
     try:
         (tmp_path / "speech").mkdir()
-        async with speech_rig(hotline, sessions, tmp_path / "speech", AUDIOSOCKET_PORT, AGI_PORT, queued_callers=False) as rig:
+        async with speech_rig(
+            hotline, sessions, tmp_path / "speech", AUDIOSOCKET_PORT, AGI_PORT, queued_callers=False
+        ) as rig:
             sound, _ = rig.say("outage-message", SENTENCE)
             await asyncio.to_thread(postgres.stop)
             down_at = asyncio.get_running_loop().time()
@@ -179,8 +213,13 @@ async def test_postgresql_down_for_two_minutes_loses_and_duplicates_nothing(
                 await hotline.events.wait_for(is_event("AgentConnect", Uniqueid=handoff_call), 30)
                 await next_message(desktop, {"type": "call", "call_id": handoff_call, "state": "talking"})
                 with Trunk(TRUNK_PORTS["110"]):
-                    await ok(api.post(f"/api/v1/calls/{handoff_call}/emergency", headers=desk,
-                                      json={"number": "110", "ticket_number": urgent}))
+                    await ok(
+                        api.post(
+                            f"/api/v1/calls/{handoff_call}/emergency",
+                            headers=desk,
+                            json={"number": "110", "ticket_number": urgent},
+                        )
+                    )
                     await next_message(desktop, {"type": "transfer", "call_id": handoff_call, "state": "completed"}, 20)
                 await ok(api.post("/api/v1/agent/logout", headers=desk))
             for _ in range(50):  # the handoff is written (here: kept) by a worker thread once it finished
@@ -205,8 +244,11 @@ async def test_postgresql_down_for_two_minutes_loses_and_duplicates_nothing(
             await asyncio.sleep(max(0.0, DOWN_SECONDS - (asyncio.get_running_loop().time() - down_at)))
             await asyncio.to_thread(postgres.start)
             for _ in range(150):  # the recorder, the backlog and the transcripts retry every 2 s
-                spooled = (records_spool.pending(), DurableSpool(tmp_path / "ticket-work").pending(),
-                           DurableSpool(rig.settings.spool_dir / "transcripts").pending())
+                spooled = (
+                    records_spool.pending(),
+                    DurableSpool(tmp_path / "ticket-work").pending(),
+                    DurableSpool(rig.settings.spool_dir / "transcripts").pending(),
+                )
                 if not any(spooled):
                     break
                 await asyncio.sleep(0.2)
@@ -259,4 +301,3 @@ async def test_postgresql_down_for_two_minutes_loses_and_duplicates_nothing(
     [message_ticket] = message_tickets
     assert (message_ticket.recording, message_ticket.created_at) == (transcript.audio_path, transcript.started_at)
     assert [(t.reason, t.ticket_number) for t in message_tasks] == [("voice_message", message_ticket.number)]
-

@@ -68,11 +68,19 @@ async def ivr(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> Asy
 
 def menu_flow(prompt: str, choice_queue: str) -> dict:
     return {
-        "version": 1, "start": "menu",
+        "version": 1,
+        "start": "menu",
         "prompts": {"menu": prompt, "again": "输入有误，请重新选择。"},
         "nodes": {
-            "menu": {"type": "menu", "prompt": "menu", "options": {"1": "chosen"}, "invalid_prompt": "again",
-                     "timeout_seconds": 15, "retries": 2, "fallback": "general"},
+            "menu": {
+                "type": "menu",
+                "prompt": "menu",
+                "options": {"1": "chosen"},
+                "invalid_prompt": "again",
+                "timeout_seconds": 15,
+                "retries": 2,
+                "fallback": "general",
+            },
             "chosen": {"type": "queue", "queue": choice_queue},
             "general": {"type": "queue", "queue": "hotline-general"},
         },
@@ -84,8 +92,9 @@ def sound(text: str) -> str:
 
 
 def agi_command(uniqueid: str, command: str):
-    return lambda e: (e.get("Event") == "AGIExecStart" and e.get("Uniqueid") == uniqueid
-                      and e.get("Command", "").startswith(command))
+    return lambda e: (
+        e.get("Event") == "AGIExecStart" and e.get("Uniqueid") == uniqueid and e.get("Command", "").startswith(command)
+    )
 
 
 def route_of(uniqueid: str):
@@ -136,11 +145,19 @@ async def test_publish_changes_the_next_call_while_a_call_in_progress_keeps_its_
 
 def ticket_flow() -> dict:
     return {
-        "version": 1, "start": "lookup",
+        "version": 1,
+        "start": "lookup",
         "prompts": {"ask": "请输入十三位工单号。", "missing": "没有查到这个工单号。", "bye": "感谢来电，再见。"},
         "nodes": {
-            "lookup": {"type": "ticket_status", "prompt": "ask", "timeout_seconds": 10, "retries": 0,
-                       "next": "bye", "not_found": "missing", "failed": "general"},
+            "lookup": {
+                "type": "ticket_status",
+                "prompt": "ask",
+                "timeout_seconds": 10,
+                "retries": 0,
+                "next": "bye",
+                "not_found": "missing",
+                "failed": "general",
+            },
             "missing": {"type": "play", "prompt": "missing", "next": "general"},
             "bye": {"type": "play", "prompt": "bye", "next": "done"},
             "done": {"type": "hangup"},
@@ -153,8 +170,14 @@ def stored_ticket(sessions: sessionmaker[Session]) -> str:
     now = datetime.now(UTC)
     with sessions.begin() as session:
         number = next_ticket_number(session, now.astimezone(SHANGHAI).date())
-        ticket = Ticket(number=number, request_type=RequestType.HELP, channel=Channel.PHONE, content="路灯坏了",
-                        created_at=now, status=TicketStatus.DISPATCHED)
+        ticket = Ticket(
+            number=number,
+            request_type=RequestType.HELP,
+            channel=Channel.PHONE,
+            content="路灯坏了",
+            created_at=now,
+            status=TicketStatus.DISPATCHED,
+        )
         entry = AuditEntry(number, now, "agent1", Role.AGENT, "create", None, TicketStatus.DISPATCHED, "")
         insert_ticket(session, ticket, entry, deadlines_of(ticket))
     return number
@@ -180,16 +203,26 @@ async def test_a_caller_keys_a_ticket_number_and_hears_its_status(hotline: Hotli
     assert said["Command"].split()[2] == sound(ticket_status_text(number, "已派单"))
     assert (known["Action"], known["Path"]) == ("hangup", "lookup>bye>done")
     assert missing["Command"].split()[2] == sound("没有查到这个工单号。")
-    assert (unknown["Action"], unknown["Queue"], unknown["Path"]) == ("queue", "hotline-general", "lookup>missing>general")
+    assert (unknown["Action"], unknown["Queue"], unknown["Path"]) == (
+        "queue",
+        "hotline-general",
+        "lookup>missing>general",
+    )
 
 
 def holiday_flow(closed: list[date]) -> dict:
     return {
-        "version": 1, "start": "holiday",
+        "version": 1,
+        "start": "holiday",
         "prompts": {},
         "nodes": {
-            "holiday": {"type": "condition", "test": "holiday", "closed_dates": closed, "then": "holiday_desk",
-                        "else": "general"},
+            "holiday": {
+                "type": "condition",
+                "test": "holiday",
+                "closed_dates": closed,
+                "then": "holiday_desk",
+                "else": "general",
+            },
             "holiday_desk": {"type": "queue", "queue": "hotline-leaders"},
             "general": {"type": "queue", "queue": "hotline-general"},
         },
@@ -206,7 +239,7 @@ holidays:
 
 
 async def test_holiday_routing_follows_the_working_calendar_and_an_imported_closed_day(
-    hotline: Hotline, ivr: IvrRig,
+    hotline: Hotline, ivr: IvrRig
 ) -> None:
     today = datetime.now(SHANGHAI).date()
     calendars = WorkingCalendars(ivr.sessions)
@@ -235,11 +268,20 @@ async def test_holiday_routing_follows_the_working_calendar_and_an_imported_clos
 
 def keep_place_flow() -> dict:
     return {
-        "version": 1, "start": "offer",
+        "version": 1,
+        "start": "offer",
         "prompts": {"offer": "如需保留排队位置并由我们回电，请按二。", "thanks": "已为您保留排队位置，再见。"},
         "nodes": {
-            "offer": {"type": "callback_offer", "prompt": "offer", "accept_key": "2", "timeout_seconds": 3,
-                      "queue": "hotline-general", "accepted": "thanks", "declined": "general", "failed": "general"},
+            "offer": {
+                "type": "callback_offer",
+                "prompt": "offer",
+                "accept_key": "2",
+                "timeout_seconds": 3,
+                "queue": "hotline-general",
+                "accepted": "thanks",
+                "declined": "general",
+                "failed": "general",
+            },
             "thanks": {"type": "play", "prompt": "thanks", "next": "done"},
             "done": {"type": "hangup"},
             "general": {"type": "queue", "queue": "hotline-general"},
@@ -248,8 +290,11 @@ def keep_place_flow() -> dict:
 
 
 def queue_entries(status: list) -> list[tuple[str, str]]:
-    return [(e["Position"], e["CallerIDNum"]) for e in status if e.get("Event") == "QueueEntry"
-            and e.get("Queue") == "hotline-general"]
+    return [
+        (e["Position"], e["CallerIDNum"])
+        for e in status
+        if e.get("Event") == "QueueEntry" and e.get("Queue") == "hotline-general"
+    ]
 
 
 async def test_callback_offer_keeps_the_place_and_calls_back_when_an_agent_is_free(
@@ -274,7 +319,8 @@ async def test_callback_offer_keeps_the_place_and_calls_back_when_an_agent_is_fr
             connect = await hotline.events.wait_for(is_event("AgentConnect", Queue="hotline-general"), 30, since)
             out = await hotline.events.wait_for(
                 lambda e: e.get("Event") == "DialBegin" and e.get("DestChannel", "").startswith("PJSIP/carrier-"),
-                timeout=20, since=since,
+                timeout=20,
+                since=since,
             )
             dialled = await hotline.events.wait_for(is_event("DialEnd", DestChannel=out["DestChannel"]), 20, since)
             await hotline.ami.hangup(dialled["DestChannel"])
@@ -290,8 +336,12 @@ async def test_callback_offer_keeps_the_place_and_calls_back_when_an_agent_is_fr
     assert connect["Channel"].startswith("Local/s@hotline-callback-place") and connect["CallerIDNum"] == keeper
     assert (out["DialString"], out["CallerIDNum"], dialled["DialStatus"]) == (f"{keeper}@carrier", "12345", "ANSWER")
     assert ended["CallbackId"] == waiting["CallbackId"]
-    assert (task.reason, task.caller_number, task.call_uniqueid, task.queue) == ("kept_place", keeper, keeper_id,
-                                                                                 "hotline-general")
+    assert (task.reason, task.caller_number, task.call_uniqueid, task.queue) == (
+        "kept_place",
+        keeper,
+        keeper_id,
+        "hotline-general",
+    )
     assert (task.status, [a.outcome for a in task.attempts]) == ("done", ["answered"])
 
 

@@ -41,7 +41,7 @@ def model() -> vosk.Model:
 
 def envelope(pcm: bytes) -> list[float]:
     """Loudness of each 20 ms of 16 kHz audio."""
-    return [rms(pcm[i:i + 640]) for i in range(0, len(pcm) - 639, 640)]
+    return [rms(pcm[i : i + 640]) for i in range(0, len(pcm) - 639, 640)]
 
 
 def fidelity(received: bytes, sent: Path) -> float:
@@ -52,7 +52,7 @@ def fidelity(received: bytes, sent: Path) -> float:
     heard = envelope(received)
     best = 0.0
     for lag in range(-50, 200):
-        a, b = source[max(0, -lag):], heard[max(0, lag):]
+        a, b = source[max(0, -lag) :], heard[max(0, lag) :]
         n = min(len(a), len(b))
         if n < len(source) // 2:
             continue
@@ -84,7 +84,11 @@ async def leave_voice_message(hotline: Hotline, agi_url: str, sound: str, caller
     uniqueid, caller_end = await hotline.call(caller, hold_seconds=60, HOTLINE_AGI_URL=agi_url)
 
     def agi_runs(command: str):
-        return lambda e: e.get("Event") == "AGIExecStart" and e.get("Uniqueid") == uniqueid and e.get("Command", "").startswith(command)
+        return lambda e: (
+            e.get("Event") == "AGIExecStart"
+            and e.get("Uniqueid") == uniqueid
+            and e.get("Command", "").startswith(command)
+        )
 
     await hotline.events.wait_for(agi_runs(f"STREAM FILE {prompt_sound('long_wait_offer')}"), timeout=20, since=since)
     await hotline.ami.play_dtmf(caller_end, "1")
@@ -97,9 +101,13 @@ async def leave_voice_message(hotline: Hotline, agi_url: str, sound: str, caller
 async def forked(hotline: Hotline, since: int) -> None:
     """Waits until the caller's audio fork is up (its AudioSocket channel spies on the caller)."""
     await hotline.events.wait_for(
-        lambda e: e.get("Event") == "OriginateResponse" and e.get("Response") == "Success"
-        and e.get("Channel", "").startswith("AudioSocket/"),
-        timeout=30, since=since,  # after the greeting and the emergency notice
+        lambda e: (
+            e.get("Event") == "OriginateResponse"
+            and e.get("Response") == "Success"
+            and e.get("Channel", "").startswith("AudioSocket/")
+        ),
+        timeout=30,
+        since=since,  # after the greeting and the emergency notice
     )
 
 
@@ -148,7 +156,7 @@ def transcripts_of(hotline: Hotline, uniqueid: str) -> Callable[[], list[Transcr
 
 
 async def test_a_queued_callers_speech_becomes_a_live_draft_and_a_stored_transcript(
-    hotline: Hotline, speech: SpeechRig, sentence: tuple[str, Path], model: vosk.Model,
+    hotline: Hotline, speech: SpeechRig, sentence: tuple[str, Path], model: vosk.Model
 ) -> None:
     sound, sent = sentence
     uniqueid = await queued_caller_speaks(hotline, sound)
@@ -167,7 +175,7 @@ HEARD: list[str] = []  # what the model heard of the sentence through Asterisk, 
 
 
 async def test_an_emergency_phrase_moves_the_caller_up_and_alerts_supervisors(
-    hotline: Hotline, speech: SpeechRig, sentence: tuple[str, Path],
+    hotline: Hotline, speech: SpeechRig, sentence: tuple[str, Path]
 ) -> None:
     sound, _ = sentence
     if not HEARD:  # run on its own: learn what the model hears of the sentence through Asterisk
@@ -208,7 +216,7 @@ async def positions(hotline: Hotline) -> dict[str, str]:
 
 
 async def test_a_voice_message_becomes_a_recording_a_transcript_a_draft_ticket_and_a_callback(
-    hotline: Hotline, speech: SpeechRig, sentence: tuple[str, Path], model: vosk.Model,
+    hotline: Hotline, speech: SpeechRig, sentence: tuple[str, Path], model: vosk.Model
 ) -> None:
     sound, sent = sentence
     caller = hotline.new_caller()
@@ -218,7 +226,9 @@ async def test_a_voice_message_becomes_a_recording_a_transcript_a_draft_ticket_a
     def stored():
         with hotline.databases["sqlite"]() as session:
             transcripts = transcripts_of_call(session, uniqueid)
-            number = session.scalar(select(TicketRow.number).where(TicketRow.state["call_uniqueid"].as_string() == uniqueid))
+            number = session.scalar(
+                select(TicketRow.number).where(TicketRow.state["call_uniqueid"].as_string() == uniqueid)
+            )
             tasks = [t for t in list_callbacks(session) if t.call_uniqueid == uniqueid]
             ticket = load_ticket(session, number) if number else None
         return (transcripts, ticket, tasks) if transcripts and ticket and tasks else None
@@ -236,7 +246,7 @@ async def test_a_voice_message_becomes_a_recording_a_transcript_a_draft_ticket_a
 
 
 async def test_asr_stopped_mid_call_the_transcript_appears_once_after_restart(
-    hotline: Hotline, speech: SpeechRig, sentence: tuple[str, Path], model: vosk.Model,
+    hotline: Hotline, speech: SpeechRig, sentence: tuple[str, Path], model: vosk.Model
 ) -> None:
     sound, sent = sentence
     service = speech.speech.service

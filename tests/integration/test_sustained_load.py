@@ -55,8 +55,13 @@ async def test_waves_of_calls_leave_no_channels_and_memory_flat(hotline: Hotline
         for _ in range(WAVES):
             since = hotline.events.mark()
             calls = await wave(hotline)
-            answered += len({e["Uniqueid"] for e in hotline.events.matching(is_event("AgentConnect"), since)
-                             if e["Uniqueid"] in calls})
+            answered += len(
+                {
+                    e["Uniqueid"]
+                    for e in hotline.events.matching(is_event("AgentConnect"), since)
+                    if e["Uniqueid"] in calls
+                }
+            )
             for uniqueid in calls:
                 await hotline.record(uniqueid)
             await asyncio.sleep(1)

@@ -30,8 +30,17 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 # What a build never needs: runtime state (the Asterisk chroot is large), the venv, build leftovers.
 NOT_SOURCE = shutil.ignore_patterns(
-    ".git", ".venv", ".run", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
-    ".pytest_cache", ".hypothesis", ".schemathesis",
+    ".git",
+    ".venv",
+    ".run",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    "*.pyc",
+    ".pytest_cache",
+    ".hypothesis",
+    ".schemathesis",
 )
 
 
@@ -80,8 +89,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     _run([venv / "bin" / "python", "-m", "pip", "install", "-q", wheel], env=_clean_env(), cwd=base)
     done = time.monotonic()
     result = Installed(source, wheel, venv, built - started, made - built, done - made)
-    print(f"\nwheel built in {result.build_seconds:.1f}s, venv created in {result.venv_seconds:.1f}s, "
-          f"wheel and dependencies installed in {result.install_seconds:.1f}s")
+    print(
+        f"\nwheel built in {result.build_seconds:.1f}s, venv created in {result.venv_seconds:.1f}s, "
+        f"wheel and dependencies installed in {result.install_seconds:.1f}s"
+    )
     return result
 
 
@@ -106,7 +117,8 @@ def _can_hide_directories(probe: Path) -> bool:
     try:
         done = subprocess.run(
             ["unshare", "-m", "sh", "-c", 'mount -t tmpfs hotline-probe "$0"', str(probe)],
-            capture_output=True, timeout=30,
+            capture_output=True,
+            timeout=30,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -141,8 +153,13 @@ def test_the_installed_hotline_runs_from_any_directory(installed: Installed, tmp
     hide = _can_hide_directories(tmp_path / "probe")
     before = _top_entries()
     env = _clean_env(
-        HIDE="1" if hide else "", REPO=str(REPO), WORK=str(work), OUT=str(out), BIN=str(installed.venv / "bin"),
-        ASTERISK_ROOT=str(asterisk_root), HOTLINE_DATABASE_URL=f"sqlite:///{db / 'hotline.db'}",
+        HIDE="1" if hide else "",
+        REPO=str(REPO),
+        WORK=str(work),
+        OUT=str(out),
+        BIN=str(installed.venv / "bin"),
+        ASTERISK_ROOT=str(asterisk_root),
+        HOTLINE_DATABASE_URL=f"sqlite:///{db / 'hotline.db'}",
     )
     command = ["unshare", "-m", "bash", "-c", DRIVER] if hide else ["bash", "-c", DRIVER]
     _run(command, env=env, cwd=work)

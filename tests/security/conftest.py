@@ -62,8 +62,9 @@ def add_user(connection: Connection) -> Callable[..., str]:
 def login(api: TestClient, add_user: Callable[..., str]) -> Callable[..., dict[str, str]]:
     """Creates a user with the role (and unit) given, signs in through `api` and returns its Authorization header."""
 
-    def make(role: str, unit_code: str | None = None, username: str | None = None, client: TestClient | None = None
-             ) -> dict[str, str]:
+    def make(
+        role: str, unit_code: str | None = None, username: str | None = None, client: TestClient | None = None
+    ) -> dict[str, str]:
         username = add_user(role, unit_code, username)
         reply = (client or api).post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
         assert reply.status_code == 200, reply.text

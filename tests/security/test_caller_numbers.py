@@ -11,8 +11,11 @@ from fastapi.testclient import TestClient
 
 
 def test_admins_see_barred_callers_numbers_masked(api: TestClient, login: Callable[..., dict[str, str]]) -> None:
-    barred = api.post("/api/v1/barred-callers", json={"number": "13800138000", "reason": "多次辱骂话务员"},
-                      headers=login("supervisor"))
+    barred = api.post(
+        "/api/v1/barred-callers",
+        json={"number": "13800138000", "reason": "多次辱骂话务员"},
+        headers=login("supervisor"),
+    )
     assert barred.status_code == 201, barred.text
 
     listed = api.get("/api/v1/barred-callers", headers=login("admin"))
@@ -22,11 +25,18 @@ def test_admins_see_barred_callers_numbers_masked(api: TestClient, login: Callab
     assert "13800138000" not in listed.text
 
 
-@pytest.mark.parametrize("number", [
-    "110", "119", "120", "12345",  # police, fire, ambulance, the hotline itself
-    "16888123456",  # premium-rate (168 information services)
-    "+441632960000", "00441632960000",  # international
-])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "110",
+        "119",
+        "120",
+        "12345",  # police, fire, ambulance, the hotline itself
+        "16888123456",  # premium-rate (168 information services)
+        "+441632960000",
+        "00441632960000",  # international
+    ],
+)
 def test_callbacks_refuse_numbers_that_must_not_be_dialled(
     api: TestClient, login: Callable[..., dict[str, str]], number: str
 ) -> None:

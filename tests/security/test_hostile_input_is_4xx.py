@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from services.ivr_versions import IvrAdmin
 from ivr.validation import FlowCatalogue, parse_flow_text
+from services.ivr_versions import IvrAdmin
 from tests.conftest import Installer
 
 JSON = {"Content-Type": "application/json"}
@@ -39,19 +39,27 @@ def test_nul_deep_inside_nested_json_is_refused(api: TestClient) -> None:
     refused_with_detail(reply)
 
 
-@pytest.mark.parametrize("query", [
-    "/api/v1/reports/kpis?start=9999-12-31&end=9999-12-31",
-    "/api/v1/reports/kpis?start=0001-01-01&end=0001-01-01",
-    "/api/v1/reports/daily?day=9999-12-31",
-    "/api/v1/reports/daily?day=0001-01-01",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/v1/reports/kpis?start=9999-12-31&end=9999-12-31",
+        "/api/v1/reports/kpis?start=0001-01-01&end=0001-01-01",
+        "/api/v1/reports/daily?day=9999-12-31",
+        "/api/v1/reports/daily?day=0001-01-01",
+    ],
+)
 def test_extreme_report_dates_are_refused(api: TestClient, login: Callable[..., dict[str, str]], query: str) -> None:
     refused_with_detail(api.get(query, headers=login("supervisor")))
 
 
-def test_a_callback_due_before_year_one_in_utc_is_refused(api: TestClient, login: Callable[..., dict[str, str]]) -> None:
-    reply = api.post("/api/v1/callbacks", json={"caller_number": "13800138000", "due_at": "0001-01-01T00:00:00+14:00"},
-                     headers=login("agent"))
+def test_a_callback_due_before_year_one_in_utc_is_refused(
+    api: TestClient, login: Callable[..., dict[str, str]]
+) -> None:
+    reply = api.post(
+        "/api/v1/callbacks",
+        json={"caller_number": "13800138000", "due_at": "0001-01-01T00:00:00+14:00"},
+        headers=login("agent"),
+    )
     refused_with_detail(reply)
 
 

@@ -17,8 +17,9 @@ from telephony.prompt_audio import PromptAudioError, PromptAudioStore, check_nam
 
 def tone(tmp_path: Path) -> bytes:
     target = tmp_path / "tone.wav"
-    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(target), "synth", "1", "sine", "440"],
-                   check=True)
+    subprocess.run(
+        ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(target), "synth", "1", "sine", "440"], check=True
+    )
     return target.read_bytes()
 
 

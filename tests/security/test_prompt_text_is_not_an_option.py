@@ -29,16 +29,24 @@ def samples(path: Path) -> array.array:
 def same_speech(a: Path, b: Path) -> bool:
     """The same audio but for sox's dither (a few least significant bits)."""
     x, y = samples(a), samples(b)
-    return len(x) == len(y) and max((abs(p - q) for p, q in zip(x, y)), default=0) <= 8
+    return len(x) == len(y) and max((abs(p - q) for p, q in zip(x, y, strict=True)), default=0) <= 8
 
 
 def spoken_literally(text: str, target: Path) -> Path:
     """`text` read by espeak-ng from standard input (never as options), converted as prompts are."""
     raw = target.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-v", VOICE, "-s", str(WORDS_PER_MINUTE), "-w", str(raw), "--stdin"],
-                   input=text, text=True, check=True, capture_output=True)
-    subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(target)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["espeak-ng", "-v", VOICE, "-s", str(WORDS_PER_MINUTE), "-w", str(raw), "--stdin"],
+        input=text,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(target)],
+        check=True,
+        capture_output=True,
+    )
     return target
 
 

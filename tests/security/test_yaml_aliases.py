@@ -24,8 +24,14 @@ ANSWER_WITHIN_SECONDS = 1.0  # refusing (or comparing) two 570-byte texts takes 
 
 def alias_bomb(note: str, levels: int = 9, width: int = 9) -> str:
     """`width` ** `levels` leaves (387 million) from about 570 bytes."""
-    lines = ["version: 1", "language: zh", "start: l0", "prompts: {}", "nodes:",
-             f"  l0: &l0 [{', '.join(['lol'] * width)}]"]
+    lines = [
+        "version: 1",
+        "language: zh",
+        "start: l0",
+        "prompts: {}",
+        "nodes:",
+        f"  l0: &l0 [{', '.join(['lol'] * width)}]",
+    ]
     lines += [f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * width)}]" for i in range(1, levels)]
     return "\n".join([*lines, f"# {note}"]) + "\n"
 
@@ -56,8 +62,13 @@ def test_the_flow_parser_refuses_anchors_and_aliases() -> None:
     assert DEFAULT.count(keys) >= 2
     first = DEFAULT.index(keys)
     second = DEFAULT.index(keys, first + len(keys))
-    aliased = (DEFAULT[:first] + '    keys: &keys {"0": police, "9": ticket_lookup}\n'
-               + DEFAULT[first + len(keys):second] + "    keys: *keys\n" + DEFAULT[second + len(keys):])
+    aliased = (
+        DEFAULT[:first]
+        + '    keys: &keys {"0": police, "9": ticket_lookup}\n'
+        + DEFAULT[first + len(keys) : second]
+        + "    keys: *keys\n"
+        + DEFAULT[second + len(keys) :]
+    )
     assert yaml.safe_load(aliased) == yaml.safe_load(DEFAULT)  # the same flow, written with an alias
     parse_flow_text(DEFAULT, CATALOGUE)
 

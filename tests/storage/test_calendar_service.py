@@ -41,7 +41,12 @@ def calendars(sessions: Callable[[], Session]) -> WorkingCalendars:
 def open_complaint(sessions: Callable[[], Session], calendars: WorkingCalendars, at: datetime) -> Ticket:
     with sessions() as session, session.begin():
         return TicketIntake(calendars).open_ticket(
-            session, "agent1", Role.AGENT, at, request_type=RequestType.COMPLAINT, channel=Channel.PHONE,
+            session,
+            "agent1",
+            Role.AGENT,
+            at,
+            request_type=RequestType.COMPLAINT,
+            channel=Channel.PHONE,
             content="小区门口垃圾堆放多日无人清运",
         )
 
@@ -61,7 +66,7 @@ def test_the_migrated_calendar_knows_the_years_chinesecalendar_knows(calendars: 
 
 
 def test_a_late_december_complaint_moves_as_the_preview_said_when_2027_is_entered(
-    sessions: Callable[[], Session], calendars: WorkingCalendars,
+    sessions: Callable[[], Session], calendars: WorkingCalendars
 ) -> None:
     late = open_complaint(sessions, calendars, LATE_DECEMBER)
     early = open_complaint(sessions, calendars, datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI))
@@ -75,7 +80,9 @@ def test_a_late_december_complaint_moves_as_the_preview_said_when_2027_is_entere
 
     entered = calendars.enter(NOTICE_2027, "2027.yaml", "admin-li")
     assert entered.version == 1 and entered.replaces_version is None
-    assert [(m.number, m.before, m.after) for m in entered.moves] == [(m.number, m.before, m.after) for m in preview.moves]
+    assert [(m.number, m.before, m.after) for m in entered.moves] == [
+        (m.number, m.before, m.after) for m in preview.moves
+    ]
     after = deadline_of(sessions, late.number)
     assert after == preview.moves[0].after
     assert after.close_by.astimezone(SHANGHAI).date() == date(2027, 1, 11) and not after.provisional
@@ -94,12 +101,14 @@ def test_a_late_december_complaint_moves_as_the_preview_said_when_2027_is_entere
 
 
 def test_replacing_a_year_is_a_new_version_and_moves_deadlines_back(
-    sessions: Callable[[], Session], calendars: WorkingCalendars,
+    sessions: Callable[[], Session], calendars: WorkingCalendars
 ) -> None:
     late = open_complaint(sessions, calendars, LATE_DECEMBER)
     calendars.enter(NOTICE_2027, "2027.yaml", "admin-li")
-    corrected = NOTICE_2027.replace("days_off: {from: 2027-01-01, to: 2027-01-03}\n    total_days: 3\n",
-                                    "days_off: {from: 2027-01-02, to: 2027-01-03}\n")
+    corrected = NOTICE_2027.replace(
+        "days_off: {from: 2027-01-01, to: 2027-01-03}\n    total_days: 3\n",
+        "days_off: {from: 2027-01-02, to: 2027-01-03}\n",
+    )
     replaced = calendars.enter(corrected, "2027-corrected.yaml", "admin-wang")
     assert (replaced.version, replaced.replaces_version) == (2, 1)
     assert deadline_of(sessions, late.number).close_by.astimezone(SHANGHAI).date() == date(2027, 1, 8)
@@ -121,20 +130,26 @@ def test_a_bad_notice_changes_nothing(sessions: Callable[[], Session], calendars
 def refuse_updates_of(connection: Connection, number: str) -> None:
     """A real database failure midway: the database itself refuses to update one ticket."""
     if connection.dialect.name == "postgresql":
-        connection.execute(text(
-            "CREATE FUNCTION refuse_ticket() RETURNS trigger LANGUAGE plpgsql AS "
-            f"$$ BEGIN IF NEW.number = '{number}' THEN RAISE EXCEPTION 'refused for the test'; END IF; RETURN NEW; END $$"
-        ))
-        connection.execute(text("CREATE TRIGGER refuse_ticket BEFORE UPDATE ON tickets FOR EACH ROW EXECUTE FUNCTION refuse_ticket()"))
+        connection.execute(
+            text(
+                "CREATE FUNCTION refuse_ticket() RETURNS trigger LANGUAGE plpgsql AS "
+                f"$$ BEGIN IF NEW.number = '{number}' THEN RAISE EXCEPTION 'refused for the test'; END IF; RETURN NEW; END $$"
+            )
+        )
+        connection.execute(
+            text("CREATE TRIGGER refuse_ticket BEFORE UPDATE ON tickets FOR EACH ROW EXECUTE FUNCTION refuse_ticket()")
+        )
     else:
-        connection.execute(text(
-            f"CREATE TRIGGER refuse_ticket BEFORE UPDATE ON tickets WHEN NEW.number = '{number}' "
-            "BEGIN SELECT RAISE(ABORT, 'refused for the test'); END"
-        ))
+        connection.execute(
+            text(
+                f"CREATE TRIGGER refuse_ticket BEFORE UPDATE ON tickets WHEN NEW.number = '{number}' "
+                "BEGIN SELECT RAISE(ABORT, 'refused for the test'); END"
+            )
+        )
 
 
 def test_a_failure_midway_changes_nothing(
-    connection: Connection, sessions: Callable[[], Session], calendars: WorkingCalendars,
+    connection: Connection, sessions: Callable[[], Session], calendars: WorkingCalendars
 ) -> None:
     first = open_complaint(sessions, calendars, LATE_DECEMBER)
     second = open_complaint(sessions, calendars, LATE_DECEMBER)
@@ -151,7 +166,9 @@ def test_a_failure_midway_changes_nothing(
     assert calendars.year(2027).state is YearState.PROVISIONAL
 
 
-def test_every_process_sees_an_import_on_its_next_use(sessions: Callable[[], Session], calendars: WorkingCalendars) -> None:
+def test_every_process_sees_an_import_on_its_next_use(
+    sessions: Callable[[], Session], calendars: WorkingCalendars
+) -> None:
     fastagi = WorkingCalendars(sessions)  # another instance: the IVR's, in another process or thread
     day = date(2026, 12, 8)  # a Tuesday
     assert fastagi.is_workday(day)
@@ -169,7 +186,9 @@ def test_the_calendar_warns_from_november_until_next_year_is_entered(calendars: 
     assert (status.warnings, status.confirmed_until) == ([], date(2027, 12, 31))
 
 
-@pytest.mark.parametrize("statement", ["UPDATE calendar_notices SET note = 'rewritten'", "DELETE FROM calendar_notices"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE calendar_notices SET note = 'rewritten'", "DELETE FROM calendar_notices"]
+)
 def test_notice_versions_are_append_only(sessions: Callable[[], Session], statement: str) -> None:
     with sessions() as session, pytest.raises(DatabaseError, match="append-only"), session.begin():
         session.execute(text(statement))

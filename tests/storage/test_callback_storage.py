@@ -27,13 +27,25 @@ AGENT = Actor("agent-1", Role.AGENT)
 
 
 def abandoned(uniqueid: str = "1700000000.1", caller: str | None = "13912345678") -> CallRecord:
-    return CallRecord(uniqueid, caller=caller, started_at=NOW, route_action="queue", queue="hotline-general",
-                      queue_joined_at=NOW, ended_at=NOW + timedelta(seconds=40), abandoned=True)
+    return CallRecord(
+        uniqueid,
+        caller=caller,
+        started_at=NOW,
+        route_action="queue",
+        queue="hotline-general",
+        queue_joined_at=NOW,
+        ended_at=NOW + timedelta(seconds=40),
+        abandoned=True,
+    )
 
 
 def test_a_task_round_trips_with_its_attempts(session: Session) -> None:
-    stored = create_callback(session, new_callback("13800138000", CallbackReason.REQUESTED, NOW,
-                                                   due_at=NOW + timedelta(hours=2), ticket_number="2026112300001"))
+    stored = create_callback(
+        session,
+        new_callback(
+            "13800138000", CallbackReason.REQUESTED, NOW, due_at=NOW + timedelta(hours=2), ticket_number="2026112300001"
+        ),
+    )
     assert stored is not None and stored.id is not None and stored.version == 1
     worked = record_attempt(claim(stored, AGENT, NOW, POLICY), AGENT, Outcome.BUSY, "忙音", NOW, POLICY)
     saved = save_callback(session, worked)
@@ -49,7 +61,9 @@ def test_the_same_call_makes_one_task_however_often_its_record_is_saved(session:
     save_call_record(session, record)  # replayed from the spool
     again = create_callback_for_call(session, record, NOW + timedelta(minutes=5))
     assert first is not None and first.reason is CallbackReason.ABANDONED and again is None
-    assert [(t.id, t.call_uniqueid, t.created_at) for t in list_callbacks(session)] == [(first.id, record.uniqueid, NOW)]
+    assert [(t.id, t.call_uniqueid, t.created_at) for t in list_callbacks(session)] == [
+        (first.id, record.uniqueid, NOW)
+    ]
 
 
 def test_calls_needing_no_callback_store_nothing(session: Session) -> None:
@@ -82,8 +96,12 @@ def test_the_list_puts_open_tasks_first_soonest_due_first(session: Session) -> N
         task = new_callback("13800138000", CallbackReason.MISSED, NOW, call_uniqueid=uid, due_at=NOW + due_in)
         return create_callback(session, task)
 
-    _, _, claimed_one, done = (make("a", timedelta(hours=1)), make("b", -timedelta(minutes=5)),
-                               make("c", -timedelta(hours=1)), make("d", -timedelta(hours=2)))
+    _, _, claimed_one, done = (
+        make("a", timedelta(hours=1)),
+        make("b", -timedelta(minutes=5)),
+        make("c", -timedelta(hours=1)),
+        make("d", -timedelta(hours=2)),
+    )
     save_callback(session, claim(claimed_one, AGENT, NOW, POLICY))
     save_callback(session, record_attempt(claim(done, AGENT, NOW, POLICY), AGENT, Outcome.ANSWERED, "", NOW, POLICY))
     assert [t.call_uniqueid for t in list_callbacks(session)] == ["b", "a", "c", "d"]

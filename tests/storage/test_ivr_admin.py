@@ -83,7 +83,8 @@ def test_an_invalid_draft_is_kept_with_its_errors_and_never_published(admin: Ivr
     version, errors = admin.draft(MISSPELT, "admin-li", "改了提示")
     assert version.status == "draft" and version.source == MISSPELT and version.note == "改了提示"
     assert [(e.where, e.problem) for e in errors] == [
-        ("nodes.barred.prompt", "prompt 'barred_notise' is not defined under prompts")]
+        ("nodes.barred.prompt", "prompt 'barred_notise' is not defined under prompts")
+    ]
     assert admin.check_version(version.number) == errors
     with pytest.raises(InvalidFlow) as raised:
         admin.publish(version.number, "admin-li")
@@ -98,8 +99,9 @@ def test_a_source_that_is_not_yaml_is_kept_as_a_draft_too(admin: IvrAdmin) -> No
     assert len(errors) == 1 and "not valid YAML" in errors[0].problem
 
 
-@pytest.mark.parametrize("source, problem", [("", "empty"), ("  \n", "empty"),
-                                             ("#" * (MAX_SOURCE_BYTES + 1), f"at most {MAX_SOURCE_BYTES}")])
+@pytest.mark.parametrize(
+    "source, problem", [("", "empty"), ("  \n", "empty"), ("#" * (MAX_SOURCE_BYTES + 1), f"at most {MAX_SOURCE_BYTES}")]
+)
 def test_empty_and_oversized_sources_are_refused(admin: IvrAdmin, source: str, problem: str) -> None:
     with pytest.raises(SourceRejected, match=problem):
         admin.draft(source, "admin-li")
@@ -122,7 +124,8 @@ def test_publishing_installs_then_makes_the_version_live(admin: IvrAdmin, instal
     latest = admin.audit(limit=2)
     assert [(e.actor, e.action, e.version, e.detail) for e in latest] == [
         ("admin-wang", "publish", holiday.number, f"replaces version {first}"),
-        ("admin-li", "draft", holiday.number, "节日问候")]
+        ("admin-li", "draft", holiday.number, "节日问候"),
+    ]
 
 
 def test_publishing_the_live_or_an_unknown_version_is_refused(admin: IvrAdmin, installer: Installer) -> None:
@@ -134,14 +137,20 @@ def test_publishing_the_live_or_an_unknown_version_is_refused(admin: IvrAdmin, i
     assert installer.installed == [DEFAULT] and len(admin.audit()) == 2
 
 
-@pytest.mark.parametrize("failure", [PromptRenderError("espeak-ng failed for prompt '您好'"),
-                                     PermissionError(13, "Permission denied", "/asterisk/sounds/hotline")])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        PromptRenderError("espeak-ng failed for prompt '您好'"),
+        PermissionError(13, "Permission denied", "/asterisk/sounds/hotline"),
+    ],
+)
 def test_a_failed_install_changes_nothing(admin: IvrAdmin, installer: Installer, failure: Exception) -> None:
     first = admin.seed(DEFAULT)
     holiday, _ = admin.draft(HOLIDAY, "admin-li")
     installer.failure = failure
-    with pytest.raises(PublishFailed, match=f"version {holiday.number} is not live: installing its prompts failed") \
-            as raised:
+    with pytest.raises(
+        PublishFailed, match=f"version {holiday.number} is not live: installing its prompts failed"
+    ) as raised:
         admin.publish(holiday.number, "admin-li")
     assert str(failure) in str(raised.value)
     assert live_version(admin).number == first and [e.action for e in admin.audit(limit=1)] == ["draft"]
@@ -157,7 +166,11 @@ def test_rollback_goes_back_to_the_version_live_before(admin: IvrAdmin, installe
     assert (back.number, back.status) == (first, "live") and installer.installed[-1] == DEFAULT
     [event] = admin.audit(limit=1)
     assert (event.actor, event.action, event.version, event.detail) == (
-        "admin-wang", "rollback", first, f"rolled back from version {holiday.number}")
+        "admin-wang",
+        "rollback",
+        first,
+        f"rolled back from version {holiday.number}",
+    )
     assert admin.rollback("admin-wang").number == holiday.number  # the one live before is now the holiday flow
 
 
@@ -177,8 +190,9 @@ def test_rollback_only_to_a_version_live_before(admin: IvrAdmin, installer: Inst
     assert installer.installed == [DEFAULT] and live_version(admin).number == first
 
 
-def test_rollback_checks_the_version_again(sessions: Callable[[], Session], admin: IvrAdmin,
-                                           installer: Installer) -> None:
+def test_rollback_checks_the_version_again(
+    sessions: Callable[[], Session], admin: IvrAdmin, installer: Installer
+) -> None:
     admin.seed(BUSINESS)
     holiday, _ = admin.draft(HOLIDAY, "admin-li")
     admin.publish(holiday.number, "admin-li")

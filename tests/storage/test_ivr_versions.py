@@ -33,10 +33,20 @@ def test_a_draft_is_stored_as_written_and_audited(session: Session) -> None:
     version = get_version(session, number)
     assert version is not None
     assert (version.source, version.note, version.created_by, version.created_at, version.status) == (
-        source, "节假日", "admin-li", NOW, "draft")
+        source,
+        "节假日",
+        "admin-li",
+        NOW,
+        "draft",
+    )
     [event] = audit_events(session)
     assert (event.at, event.actor, event.action, event.version, event.detail) == (
-        NOW, "admin-li", "draft", number, "节假日")
+        NOW,
+        "admin-li",
+        "draft",
+        number,
+        "节假日",
+    )
     assert live_flow(session) is None and previous_live(session) is None
 
 
@@ -70,7 +80,10 @@ def test_versions_and_events_are_listed_newest_first(session: Session) -> None:
     assert [v.number for v in list_versions(session)] == [two, one]
     events = audit_events(session)
     assert [(e.actor, e.action, e.version, e.at) for e in events] == [
-        ("admin-c", "publish", two, later(2)), ("admin-b", "draft", two, later(1)), ("admin-a", "draft", one, NOW)]
+        ("admin-c", "publish", two, later(2)),
+        ("admin-b", "draft", two, later(1)),
+        ("admin-a", "draft", one, NOW),
+    ]
     assert [e.action for e in audit_events(session, limit=1)] == ["publish"]
 
 
@@ -85,18 +98,25 @@ def test_only_publish_and_rollback_make_a_version_live(session: Session) -> None
 
 def test_the_database_refuses_unknown_actions_and_versions(session: Session) -> None:
     number = add_version(session, "v: 1", "admin", "", NOW)
-    for row in (IvrEventRow(at=NOW, actor="x", action="delete", version=number, detail=""),
-                IvrEventRow(at=NOW, actor="x", action="publish", version=number + 1, detail="")):
+    for row in (
+        IvrEventRow(at=NOW, actor="x", action="delete", version=number, detail=""),
+        IvrEventRow(at=NOW, actor="x", action="publish", version=number + 1, detail=""),
+    ):
         with pytest.raises(IntegrityError), session.begin_nested():
             session.add(row)
             session.flush()
     assert [e.action for e in audit_events(session)] == ["draft"]
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE ivr_versions SET source = 'rewritten'", "DELETE FROM ivr_versions",
-    "UPDATE ivr_events SET actor = 'someone else'", "DELETE FROM ivr_events",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ivr_versions SET source = 'rewritten'",
+        "DELETE FROM ivr_versions",
+        "UPDATE ivr_events SET actor = 'someone else'",
+        "DELETE FROM ivr_events",
+    ],
+)
 def test_versions_and_their_audit_are_append_only_in_the_database(session: Session, statement: str) -> None:
     number = add_version(session, "version: 1\n", "admin-li", "", NOW)
     record_publish(session, number, "admin-li", "publish", "", later(1))

@@ -46,18 +46,29 @@ def test_tickets_stored_without_a_deadline_get_one_when_the_calendar_arrives(fre
     """Before 0009 a ticket whose limit ran past chinesecalendar's last year was stored with no deadline."""
     upgrade_database(fresh_url, "0008")
     created = datetime(2026, 12, 11, 9, 0, tzinfo=SHANGHAI)  # 15 working days end in 2027
-    stored = Ticket("2026121100001", RequestType.COMPLAINT, Channel.PHONE, "路灯不亮", created, status=TicketStatus.DISPATCHED)
-    within = Ticket("2026110200001", RequestType.COMPLAINT, Channel.PHONE, "噪音", datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI))
+    stored = Ticket(
+        "2026121100001", RequestType.COMPLAINT, Channel.PHONE, "路灯不亮", created, status=TicketStatus.DISPATCHED
+    )
+    within = Ticket(
+        "2026110200001", RequestType.COMPLAINT, Channel.PHONE, "噪音", datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)
+    )
     engine = make_engine(fresh_url)
     codec = TypeAdapter(Ticket)
     with engine.begin() as connection:
         for ticket, deadline in ((stored, None), (within, deadlines_of(within).close_by)):
-            connection.execute(text(
-                "INSERT INTO tickets (number, status, request_type, urgent, channel, created_at, deadline_at, state, version) "
-                "VALUES (:number, :status, 'complaint', false, 'phone', :created, :deadline, :state, 1)"
-            ), {"number": ticket.number, "status": str(ticket.status), "created": ticket.created_at.astimezone(UTC).replace(tzinfo=None),
-                "deadline": deadline.astimezone(UTC).replace(tzinfo=None) if deadline else None,
-                "state": json.dumps(codec.dump_python(ticket, mode="json"))})
+            connection.execute(
+                text(
+                    "INSERT INTO tickets (number, status, request_type, urgent, channel, created_at, deadline_at, state, version) "
+                    "VALUES (:number, :status, 'complaint', false, 'phone', :created, :deadline, :state, 1)"
+                ),
+                {
+                    "number": ticket.number,
+                    "status": str(ticket.status),
+                    "created": ticket.created_at.astimezone(UTC).replace(tzinfo=None),
+                    "deadline": deadline.astimezone(UTC).replace(tzinfo=None) if deadline else None,
+                    "state": json.dumps(codec.dump_python(ticket, mode="json")),
+                },
+            )
     upgrade_database(fresh_url)
     with Session(engine) as session:
         got = {n: load_ticket_with_deadlines(session, n) for n in (stored.number, within.number)}
@@ -68,7 +79,9 @@ def test_tickets_stored_without_a_deadline_get_one_when_the_calendar_arrives(fre
     given = found[1]
     assert given is not None and given.provisional and given.close_by.astimezone(SHANGHAI).date() == date(2027, 1, 1)
     assert given.warn_at < given.close_by
-    assert [a for a, _ in audit[stored.number]] == ["deadline_moved"] and "设为 2027-01-01（暂定）" in audit[stored.number][0][1]
+    assert [a for a, _ in audit[stored.number]] == ["deadline_moved"] and "设为 2027-01-01（暂定）" in audit[
+        stored.number
+    ][0][1]
     kept = found_within[1]
     assert kept is not None and kept.close_by == deadlines_of(within).close_by and not kept.provisional
     assert audit[within.number] == []  # its deadline did not move: only its warning time was added

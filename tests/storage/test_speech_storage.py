@@ -13,8 +13,18 @@ STARTED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
 
 def transcript(stream_id: str, text: str, started: datetime = STARTED) -> Transcript:
-    return Transcript(stream_id, "hotline-1.7", "13800138000", Purpose.CALL, text, f"/audio/{stream_id}.sln16", 16000, 4.5,
-                      started, "live")
+    return Transcript(
+        stream_id,
+        "hotline-1.7",
+        "13800138000",
+        Purpose.CALL,
+        text,
+        f"/audio/{stream_id}.sln16",
+        16000,
+        4.5,
+        started,
+        "live",
+    )
 
 
 def test_a_transcript_is_saved_once(session: Session) -> None:

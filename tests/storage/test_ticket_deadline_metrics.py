@@ -17,19 +17,32 @@ from storage.tickets import insert_ticket, next_ticket_number
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Shanghai
 
 
-def add(session: Session, status: TicketStatus, created: datetime, deadline: datetime, provisional: bool = False) -> None:
+def add(
+    session: Session, status: TicketStatus, created: datetime, deadline: datetime, provisional: bool = False
+) -> None:
     number = next_ticket_number(session, created.date())
-    ticket = Ticket(number=number, request_type=RequestType.COMPLAINT, channel=Channel.PHONE, content="噪音扰民",
-                    created_at=created, status=status)
+    ticket = Ticket(
+        number=number,
+        request_type=RequestType.COMPLAINT,
+        channel=Channel.PHONE,
+        content="噪音扰民",
+        created_at=created,
+        status=status,
+    )
     warn_at = created + (deadline - created) * 0.8
-    insert_ticket(session, ticket, AuditEntry(number, created, "agent1", Role.AGENT, "create", None, status, ""),
-                  Deadlines(deadline, warn_at, provisional))
+    insert_ticket(
+        session,
+        ticket,
+        AuditEntry(number, created, "agent1", Role.AGENT, "create", None, status, ""),
+        Deadlines(deadline, warn_at, provisional),
+    )
 
 
 def scrape(connection: Connection) -> str:
     registry = CollectorRegistry()
-    registry.register(TicketDeadlines(lambda: Session(bind=connection, join_transaction_mode="create_savepoint"),
-                                      clock=lambda: NOW))
+    registry.register(
+        TicketDeadlines(lambda: Session(bind=connection, join_transaction_mode="create_savepoint"), clock=lambda: NOW)
+    )
     return generate_latest(registry).decode()
 
 
@@ -52,7 +65,9 @@ def test_open_tickets_are_counted_by_deadline_state(session: Session, connection
 
 def test_the_calendar_says_how_far_it_is_confirmed(connection: Connection) -> None:
     registry = CollectorRegistry()
-    registry.register(CalendarCoverage(WorkingCalendars(lambda: Session(bind=connection, join_transaction_mode="create_savepoint"))))
+    registry.register(
+        CalendarCoverage(WorkingCalendars(lambda: Session(bind=connection, join_transaction_mode="create_savepoint")))
+    )
     text = generate_latest(registry).decode()
     today = datetime.now(UTC).date()
     # The migrated database knows the years chinesecalendar knows (to 2026).

@@ -16,9 +16,13 @@ AT = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 def new_ticket(session: Session) -> Ticket:
     number = next_ticket_number(session, date(2026, 11, 2))
-    ticket = Ticket(number=number, request_type=RequestType.HELP, channel=Channel.PHONE, content="路灯坏了", created_at=AT)
+    ticket = Ticket(
+        number=number, request_type=RequestType.HELP, channel=Channel.PHONE, content="路灯坏了", created_at=AT
+    )
     insert_ticket(
-        session, ticket, AuditEntry(number, AT, "agent1", Role.AGENT, "create", None, TicketStatus.DRAFT, ""),
+        session,
+        ticket,
+        AuditEntry(number, AT, "agent1", Role.AGENT, "create", None, TicketStatus.DRAFT, ""),
         deadlines_of(ticket),
     )
     return ticket
@@ -53,9 +57,7 @@ def test_past_dispatches_pair_request_text_with_the_unit(session: Session) -> No
     assert past_dispatches(session) == [("路灯坏了", "cgj")]
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE tickets SET deadline_at = NULL", "UPDATE tickets SET warning_at = NULL",
-])
+@pytest.mark.parametrize("statement", ["UPDATE tickets SET deadline_at = NULL", "UPDATE tickets SET warning_at = NULL"])
 def test_a_ticket_cannot_lose_its_deadline_in_the_database(session: Session, statement: str) -> None:
     new_ticket(session)
     with pytest.raises(DatabaseError, match="needs its deadline"), session.begin_nested():

@@ -9,7 +9,9 @@ from asterisk.agi import AGIHangup, AGIResultHangup
 
 from agi.channel import BadAGIEnvironment, SocketAGI, read_environment
 
-ENV = b"agi_network: yes\nagi_uniqueid: 1700000000.1\nagi_channel: PJSIP/carrier-00000001\nagi_callerid: 13800138000\n\n"
+ENV = (
+    b"agi_network: yes\nagi_uniqueid: 1700000000.1\nagi_channel: PJSIP/carrier-00000001\nagi_callerid: 13800138000\n\n"
+)
 
 
 def pair() -> tuple[socket.socket, socket.socket]:

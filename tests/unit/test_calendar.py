@@ -31,7 +31,11 @@ def test_the_shipped_2026_notice_equals_chinesecalendar_day_by_day() -> None:
     notice = parse_notice_text(SHIPPED_2026.read_text(encoding="utf-8"))
     calendar = WorkingCalendar.of([notice])
     assert notice.year == 2026 and notice.scope is Scope.NATIONAL
-    differing = [d for d in days(date(2026, 1, 1), date(2026, 12, 31)) if calendar.is_workday(d) != chinese_calendar.is_workday(d)]
+    differing = [
+        d
+        for d in days(date(2026, 1, 1), date(2026, 12, 31))
+        if calendar.is_workday(d) != chinese_calendar.is_workday(d)
+    ]
     assert differing == []
     assert len(notice.days_off()) == 33 and len(notice.make_up_workdays()) == 6
 
@@ -40,7 +44,11 @@ def test_every_seeded_year_equals_chinesecalendar_day_by_day() -> None:
     notices = chinese_calendar_notices()
     assert [n.year for n in notices] == list(range(2004, 2027))
     calendar = WorkingCalendar.of(notices)
-    differing = [d for d in days(date(2004, 1, 1), date(2026, 12, 31)) if calendar.is_workday(d) != chinese_calendar.is_workday(d)]
+    differing = [
+        d
+        for d in days(date(2004, 1, 1), date(2026, 12, 31))
+        if calendar.is_workday(d) != chinese_calendar.is_workday(d)
+    ]
     assert differing == []
 
 
@@ -66,17 +74,22 @@ def test_local_closed_days_close_even_a_make_up_saturday_and_confirm_nothing() -
     city = SEEDED.with_notice(closed)
     assert SEEDED.is_workday(date(2026, 10, 10)) and not city.is_workday(date(2026, 10, 10))
     assert not city.is_workday(date(2026, 10, 12))
-    local_only = WorkingCalendar.of([Notice(2030, Scope.LOCAL, "x", (Holiday("y", date(2030, 3, 4), date(2030, 3, 4)),))])
+    local_only = WorkingCalendar.of(
+        [Notice(2030, Scope.LOCAL, "x", (Holiday("y", date(2030, 3, 4), date(2030, 3, 4)),))]
+    )
     assert local_only.state(2030) is YearState.PROVISIONAL and not local_only.is_workday(date(2030, 3, 4))
 
 
-@pytest.mark.parametrize(("today", "missing"), [
-    (date(2026, 10, 31), []),
-    (date(2026, 11, 1), [2027]),  # the State Council publishes in November or December
-    (date(2026, 12, 7), [2027]),
-    (date(2027, 1, 4), [2027]),  # this year itself provisional, all year
-    (date(2027, 11, 2), [2027, 2028]),
-])
+@pytest.mark.parametrize(
+    ("today", "missing"),
+    [
+        (date(2026, 10, 31), []),
+        (date(2026, 11, 1), [2027]),  # the State Council publishes in November or December
+        (date(2026, 12, 7), [2027]),
+        (date(2027, 1, 4), [2027]),  # this year itself provisional, all year
+        (date(2027, 11, 2), [2027, 2028]),
+    ],
+)
 def test_which_notice_is_due(today: date, missing: list[int]) -> None:
     assert missing_years(SEEDED, today) == missing
 
@@ -87,7 +100,13 @@ POLICY = SlaPolicy()
 
 
 def ticket(number: str, created: datetime, request_type: RequestType = RequestType.COMPLAINT) -> Ticket:
-    return Ticket(number=number, created_at=created, request_type=request_type, channel=Channel.PHONE, content="路灯不亮已经一个月了")
+    return Ticket(
+        number=number,
+        created_at=created,
+        request_type=request_type,
+        channel=Channel.PHONE,
+        content="路灯不亮已经一个月了",
+    )
 
 
 def stored(t: Ticket, calendar: WorkingCalendar = SEEDED):

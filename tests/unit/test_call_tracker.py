@@ -164,8 +164,7 @@ def test_answered_call_without_agent_complete_measures_talk_time_at_hangup() -> 
 def test_abandoned_call() -> None:
     tracker = CallTracker()
     results = feed_all(
-        tracker,
-        [(0, call_start()), (5, route(fallback="yes")), (5, queue_join()), (35, abandon("30")), (35, hangup())],
+        tracker, [(0, call_start()), (5, route(fallback="yes")), (5, queue_join()), (35, abandon("30")), (35, hangup())]
     )
     record = results[-1]
     assert record is not None
@@ -189,8 +188,7 @@ def test_hangup_in_queue_without_abandon_event_counts_as_abandoned() -> None:
 def test_transfer_call_never_queued() -> None:
     tracker = CallTracker()
     feed_all(
-        tracker,
-        [(0, call_start()), (6, route(action="transfer", queue="", priority="", target="110", path="main>9"))],
+        tracker, [(0, call_start()), (6, route(action="transfer", queue="", priority="", target="110", path="main>9"))]
     )
     record = tracker.feed(hangup(), at(40))
     assert record is not None
@@ -284,8 +282,14 @@ def test_missing_headers_do_not_raise() -> None:
 def test_blind_transfer_by_the_agent_is_recorded_on_the_caller_s_record() -> None:
     tracker = CallTracker()
     feed_all(tracker, [(0, call_start()), (6, route())])
-    transfer = {"Event": "BlindTransfer", "Result": "Success", "TransfereeUniqueid": UID,
-                "TransfererUniqueid": AGENT_UID, "Context": "cti-transfer", "Extension": "9001"}
+    transfer = {
+        "Event": "BlindTransfer",
+        "Result": "Success",
+        "TransfereeUniqueid": UID,
+        "TransfererUniqueid": AGENT_UID,
+        "Context": "cti-transfer",
+        "Extension": "9001",
+    }
     tracker.feed({**transfer, "Result": "Fail", "Extension": "9002"}, at(20))
     tracker.feed(transfer, at(30))
     record = tracker.feed(hangup(), at(60))

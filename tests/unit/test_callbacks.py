@@ -37,7 +37,9 @@ DEPARTMENT = Actor("dept-1", Role.DEPARTMENT, "zjj")
 
 
 def task(**changes) -> CallbackTask:
-    return dataclasses.replace(new_callback("13800138000", CallbackReason.ABANDONED, NOW, call_uniqueid="1.1"), **changes)
+    return dataclasses.replace(
+        new_callback("13800138000", CallbackReason.ABANDONED, NOW, call_uniqueid="1.1"), **changes
+    )
 
 
 def claimed(by: Actor = AGENT, at: datetime = NOW) -> CallbackTask:
@@ -49,25 +51,46 @@ def claimed(by: Actor = AGENT, at: datetime = NOW) -> CallbackTask:
 
 @pytest.mark.parametrize(
     ("raw", "number"),
-    [("13800138000", "13800138000"), (" +8613800138000 ", "+8613800138000"), ("059187654321", "059187654321"),
-     (None, None), ("", None), ("anonymous", None), ("unknown", None), ("Restricted", None), ("<unknown>", None),
-     ("12", None), ("138-0013-8000", None)],
+    [
+        ("13800138000", "13800138000"),
+        (" +8613800138000 ", "+8613800138000"),
+        ("059187654321", "059187654321"),
+        (None, None),
+        ("", None),
+        ("anonymous", None),
+        ("unknown", None),
+        ("Restricted", None),
+        ("<unknown>", None),
+        ("12", None),
+        ("138-0013-8000", None),
+    ],
 )
 def test_only_dialable_numbers_can_be_called_back(raw: str | None, number: str | None) -> None:
     assert callable_number(raw) == number
 
 
 def record(**fields: Any) -> CallRecord:
-    base: dict[str, Any] = dict(uniqueid="1700000000.7", caller="13912345678", started_at=NOW, route_action="queue",
-                queue="hotline-general", queue_joined_at=NOW + timedelta(seconds=20))
+    base: dict[str, Any] = dict(
+        uniqueid="1700000000.7",
+        caller="13912345678",
+        started_at=NOW,
+        route_action="queue",
+        queue="hotline-general",
+        queue_joined_at=NOW + timedelta(seconds=20),
+    )
     return CallRecord(**base | fields)
 
 
 def test_an_abandoned_call_makes_a_task_due_at_once() -> None:
     made = task_for_call(record(abandoned=True), NOW)
     assert made == CallbackTask(
-        id=None, caller_number="13912345678", reason=CallbackReason.ABANDONED, created_at=NOW, due_at=NOW,
-        call_uniqueid="1700000000.7", queue="hotline-general",
+        id=None,
+        caller_number="13912345678",
+        reason=CallbackReason.ABANDONED,
+        created_at=NOW,
+        due_at=NOW,
+        call_uniqueid="1700000000.7",
+        queue="hotline-general",
     )
 
 
@@ -99,13 +122,20 @@ def test_a_caller_hanging_up_in_the_queue_as_folded_by_the_tracker_is_abandoned(
     tracker, uid = CallTracker(), "1700000000.9"
     events = [
         {"Event": "UserEvent", "UserEvent": "HotlineCallStart", "Uniqueid": uid, "Caller": "13700001111"},
-        {"Event": "UserEvent", "UserEvent": "HotlineRoute", "Uniqueid": uid, "Action": "queue", "Queue": "hotline-general"},
+        {
+            "Event": "UserEvent",
+            "UserEvent": "HotlineRoute",
+            "Uniqueid": uid,
+            "Action": "queue",
+            "Queue": "hotline-general",
+        },
         {"Event": "QueueCallerJoin", "Uniqueid": uid, "Queue": "hotline-general"},
     ]
     for i, event in enumerate(events):
         assert tracker.feed(event, NOW + timedelta(seconds=i)) is None
-    finished = tracker.feed({"Event": "Hangup", "Uniqueid": uid, "Cause": "16", "Cause-txt": "Normal Clearing"},
-                            NOW + timedelta(seconds=40))
+    finished = tracker.feed(
+        {"Event": "Hangup", "Uniqueid": uid, "Cause": "16", "Cause-txt": "Normal Clearing"}, NOW + timedelta(seconds=40)
+    )
     assert finished is not None
     made = task_for_call(finished, NOW + timedelta(seconds=41))
     assert made is not None and (made.reason, made.caller_number) == (CallbackReason.ABANDONED, "13700001111")
@@ -122,7 +152,11 @@ def test_a_withheld_number_cannot_be_recorded_by_hand() -> None:
 def test_an_agent_claims_an_open_task() -> None:
     taken = claimed()
     assert (taken.status, taken.claimed_by, taken.claimed_at) == (CallbackStatus.CLAIMED, "agent-1", NOW)
-    assert allowed_actions(taken, AGENT, NOW, POLICY) == [CallbackAction.CLAIM, CallbackAction.CALL, CallbackAction.ATTEMPT]
+    assert allowed_actions(taken, AGENT, NOW, POLICY) == [
+        CallbackAction.CLAIM,
+        CallbackAction.CALL,
+        CallbackAction.ATTEMPT,
+    ]
 
 
 def test_a_fresh_claim_keeps_others_out_and_names_when_it_may_be_taken_over() -> None:
@@ -132,8 +166,10 @@ def test_a_fresh_claim_keeps_others_out_and_names_when_it_may_be_taken_over() ->
         claim(taken, OTHER, later, POLICY)
     assert raised.value.allowed_actions == []
     assert "claimed by agent-1" in str(raised.value) and "09:15" in str(raised.value)
-    for step in (lambda: record_attempt(taken, OTHER, Outcome.ANSWERED, "", later, POLICY),
-                 lambda: check_may_call(taken, OTHER, later, POLICY)):
+    for step in (
+        lambda: record_attempt(taken, OTHER, Outcome.ANSWERED, "", later, POLICY),
+        lambda: check_may_call(taken, OTHER, later, POLICY),
+    ):
         with pytest.raises(IllegalStep):
             step()
 
@@ -172,7 +208,9 @@ def test_an_answered_callback_is_done() -> None:
     at = NOW + timedelta(minutes=2)
     done = record_attempt(claimed(), AGENT, Outcome.ANSWERED, " 已答复 ", at, POLICY)
     assert done.status is CallbackStatus.DONE and done.finished_at == at
-    assert [(a.by_user, a.outcome, a.note, a.at) for a in done.attempts] == [("agent-1", Outcome.ANSWERED, "已答复", at)]
+    assert [(a.by_user, a.outcome, a.note, a.at) for a in done.attempts] == [
+        ("agent-1", Outcome.ANSWERED, "已答复", at)
+    ]
     assert allowed_actions(done, SUPERVISOR, at, POLICY) == []
 
 
@@ -209,7 +247,10 @@ def test_a_supervisor_cancels_with_a_reason() -> None:
     assert CallbackAction.CANCEL in allowed_actions(claimed(), SUPERVISOR, NOW, POLICY)
     cancelled = cancel(claimed(), SUPERVISOR, " 来电人已再次来电 ", NOW, POLICY)
     assert (cancelled.status, cancelled.cancelled_by, cancelled.cancel_reason) == (
-        CallbackStatus.CANCELLED, "sup-1", "来电人已再次来电")
+        CallbackStatus.CANCELLED,
+        "sup-1",
+        "来电人已再次来电",
+    )
     with pytest.raises(InvalidCallback):
         cancel(task(), SUPERVISOR, "  ", NOW, POLICY)
 
@@ -234,8 +275,10 @@ def test_a_kept_place_answered_when_called_back_is_done() -> None:
     assert [(a.by_user, a.outcome) for a in done.attempts] == [("ivr-kept-place", Outcome.ANSWERED)]
 
 
-@pytest.mark.parametrize("dial_status, outcome", [("NOANSWER", Outcome.NO_ANSWER), ("BUSY", Outcome.BUSY),
-                                                  ("CHANUNAVAIL", Outcome.FAILED), ("", Outcome.FAILED)])
+@pytest.mark.parametrize(
+    "dial_status, outcome",
+    [("NOANSWER", Outcome.NO_ANSWER), ("BUSY", Outcome.BUSY), ("CHANUNAVAIL", Outcome.FAILED), ("", Outcome.FAILED)],
+)
 def test_a_kept_place_not_answered_goes_back_to_the_list(dial_status: str, outcome: Outcome) -> None:
     again = kept_place_call_ended(kept_place(), dial_status, NOW, POLICY)
     assert again is not None

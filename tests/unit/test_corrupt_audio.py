@@ -67,7 +67,11 @@ class Server:
 async def server(tmp_path: Path) -> AsyncIterator[Server]:
     listener, unhandled = Listener(), []
     service = SpeechService(
-        StreamDirectory(), AudioStore(tmp_path / "audio"), tmp_path / "spool", lambda transcript: None, listener,
+        StreamDirectory(),
+        AudioStore(tmp_path / "audio"),
+        tmp_path / "spool",
+        lambda transcript: None,
+        listener,
         MessageLimits(max_seconds=1.0, trailing_silence_seconds=60, no_speech_seconds=60),
     )
     loop = asyncio.get_running_loop()

@@ -23,9 +23,21 @@ from telephony.cti_config import CtiConfig, CtiHooks
 
 UNKNOWN = "Invalid/unknown command: QueueStatus. Use Action: ListCommands to show available commands."
 MEMBER = {
-    "Event": "QueueMember", "Queue": "hotline-general", "Name": "agent8010", "Location": "PJSIP/8010",
-    "StateInterface": "PJSIP/8010", "Membership": "dynamic", "Penalty": "0", "CallsTaken": "0", "LastCall": "0",
-    "LastPause": "0", "InCall": "0", "Status": "1", "Paused": "1", "PausedReason": "meal", "Wrapuptime": "0",
+    "Event": "QueueMember",
+    "Queue": "hotline-general",
+    "Name": "agent8010",
+    "Location": "PJSIP/8010",
+    "StateInterface": "PJSIP/8010",
+    "Membership": "dynamic",
+    "Penalty": "0",
+    "CallsTaken": "0",
+    "LastCall": "0",
+    "LastPause": "0",
+    "InCall": "0",
+    "Status": "1",
+    "Paused": "1",
+    "PausedReason": "meal",
+    "Wrapuptime": "0",
 }
 
 
@@ -52,9 +64,7 @@ class BootingAsterisk:
         try:
             while True:
                 raw = await reader.readuntil(b"\r\n\r\n")
-                action = dict(
-                    line.split(": ", 1) for line in raw.decode().strip().split("\r\n") if ": " in line
-                )
+                action = dict(line.split(": ", 1) for line in raw.decode().strip().split("\r\n") if ": " in line)
                 writer.write(self._answer(action))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -69,12 +79,31 @@ class BootingAsterisk:
         self.queue_status_asked += 1
         if self.queue_status_asked <= self.errors:
             return _frame({"Response": "Error", "ActionID": action_id, "Message": UNKNOWN})
-        return b"".join([
-            _frame({"Response": "Success", "ActionID": action_id, "EventList": "start", "Message": "Queue status will follow"}),
-            _frame({"Event": "QueueParams", "Queue": "hotline-general", "Max": "0", "Calls": "0", "ActionID": action_id}),
-            _frame({**MEMBER, "ActionID": action_id}),
-            _frame({"Event": "QueueStatusComplete", "ActionID": action_id, "EventList": "Complete", "ListItems": "2"}),
-        ])
+        return b"".join(
+            [
+                _frame(
+                    {
+                        "Response": "Success",
+                        "ActionID": action_id,
+                        "EventList": "start",
+                        "Message": "Queue status will follow",
+                    }
+                ),
+                _frame(
+                    {
+                        "Event": "QueueParams",
+                        "Queue": "hotline-general",
+                        "Max": "0",
+                        "Calls": "0",
+                        "ActionID": action_id,
+                    }
+                ),
+                _frame({**MEMBER, "ActionID": action_id}),
+                _frame(
+                    {"Event": "QueueStatusComplete", "ActionID": action_id, "EventList": "Complete", "ListItems": "2"}
+                ),
+            ]
+        )
 
     def close(self) -> None:
         if self.server is not None:
@@ -96,11 +125,19 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 def _service(ami) -> tuple[Cti, list[tuple[str, dict]]]:
     published: list[tuple[str, dict]] = []
     config = CtiConfig(
-        agent_extensions=frozenset({"8010", "8011"}), skill_queues={"general": "hotline-general", "business": "hotline-business"},
-        queues=frozenset({"hotline-general", "hotline-business"}), emergency_numbers=frozenset(), default_skills={"general": 0},
+        agent_extensions=frozenset({"8010", "8011"}),
+        skill_queues={"general": "hotline-general", "business": "hotline-business"},
+        queues=frozenset({"hotline-general", "hotline-business"}),
+        emergency_numbers=frozenset(),
+        default_skills={"general": 0},
     )
-    service = build_cti(ami, QueueBoard(config.wrapup_seconds), config, CtiHooks(department_phone=lambda _: None),
-                         lambda audience, message: published.append((audience, message)))
+    service = build_cti(
+        ami,
+        QueueBoard(config.wrapup_seconds),
+        config,
+        CtiHooks(department_phone=lambda _: None),
+        lambda audience, message: published.append((audience, message)),
+    )
     return service, published
 
 
@@ -175,9 +212,19 @@ async def test_a_re_read_that_times_out_is_retried_while_other_events_are_handle
     running = asyncio.create_task(service.follower.run(events))
     try:
         events.put_nowait({"Event": "HotlineAmiConnected"})
-        events.put_nowait({"Event": "QueueMemberAdded", "Queue": "hotline-business", "MemberName": "agent8011",
-                           "Interface": "PJSIP/8011", "Penalty": "0", "Paused": "0", "PausedReason": "",
-                           "Status": "1", "LastCall": "0"})
+        events.put_nowait(
+            {
+                "Event": "QueueMemberAdded",
+                "Queue": "hotline-business",
+                "MemberName": "agent8011",
+                "Interface": "PJSIP/8011",
+                "Penalty": "0",
+                "Paused": "0",
+                "PausedReason": "",
+                "Status": "1",
+                "LastCall": "0",
+            }
+        )
         await _until(lambda: service.board.agent_for_user("agent8011") is not None)  # not held up by the retry
         await _until(lambda: bool(_resynced(published)))
         assert ami.asked == 3

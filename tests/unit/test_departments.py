@@ -46,17 +46,19 @@ def test_not_a_list() -> None:
 
 
 def test_field_errors_name_the_entry_and_field() -> None:
-    errors = errors_of([
-        unit("a"),
-        {"code": "b", "name": " ", "duties": 3},
-        {"name": "无编码"},
-        unit("c", keywords="噪音"),
-        unit("d", keywords=["ok", ""]),
-        unit("e", parent=""),
-        unit("f", keyword=["typo"]),
-        "g",
-        unit("h", phone="ext 9001"),
-    ])
+    errors = errors_of(
+        [
+            unit("a"),
+            {"code": "b", "name": " ", "duties": 3},
+            {"name": "无编码"},
+            unit("c", keywords="噪音"),
+            unit("d", keywords=["ok", ""]),
+            unit("e", parent=""),
+            unit("f", keyword=["typo"]),
+            "g",
+            unit("h", phone="ext 9001"),
+        ]
+    )
     assert errors == [
         "[1] (code 'b').name: empty",
         "[1] (code 'b').duties: expected a string, got int",

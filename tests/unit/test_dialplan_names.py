@@ -41,7 +41,10 @@ def test_the_conference_user_profiles_are_confbridges() -> None:
 def test_product_code_names_them_only_through_the_module() -> None:
     files = subprocess.run(
         ["git", "ls-files", "*.py", ":!tests", ":!bench", ":!domain/dialplan_names.py"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     names = {str(n) for n in (*Context, *Var, *UserEvent, *ConfUser)} - {"hotline", "agents", "departments"}
     settings_names = {f"HOTLINE_{n.upper()}" for n in ("agi_url", "run_dir")}  # environment variables too

@@ -22,16 +22,38 @@ NOW = datetime(2025, 6, 1, 10, 0)
 CALLER = "13800138000"
 
 CITY = [
-    {"code": "urban", "name": "城管执法局", "duties": "负责市容环境卫生、占道经营、露天烧烤和违章搭建查处。",
-     "keywords": ["占道经营", "摆摊", "露天烧烤", "违建"]},
-    {"code": "env", "name": "生态环境局", "duties": "负责大气和水污染防治,查处餐饮油烟、企业偷排和工业噪声扰民。",
-     "keywords": ["油烟", "偷排", "污染"]},
-    {"code": "fund", "name": "住房公积金管理中心", "duties": "负责住房公积金缴存、提取和贷款。", "keywords": ["公积金"]},
-    {"code": "police", "name": "市公安局", "duties": "负责治安管理,查处打架斗殴等违法行为。", "keywords": ["打架", "治安"]},
+    {
+        "code": "urban",
+        "name": "城管执法局",
+        "duties": "负责市容环境卫生、占道经营、露天烧烤和违章搭建查处。",
+        "keywords": ["占道经营", "摆摊", "露天烧烤", "违建"],
+    },
+    {
+        "code": "env",
+        "name": "生态环境局",
+        "duties": "负责大气和水污染防治,查处餐饮油烟、企业偷排和工业噪声扰民。",
+        "keywords": ["油烟", "偷排", "污染"],
+    },
+    {
+        "code": "fund",
+        "name": "住房公积金管理中心",
+        "duties": "负责住房公积金缴存、提取和贷款。",
+        "keywords": ["公积金"],
+    },
+    {
+        "code": "police",
+        "name": "市公安局",
+        "duties": "负责治安管理,查处打架斗殴等违法行为。",
+        "keywords": ["打架", "治安"],
+    },
 ]
 ENTRIES = [
-    KnowledgeEntry(1, "住房公积金提取需要什么条件？", "购房、租房、退休、离职满半年可申请提取住房公积金。", ("公积金", "提取")),
-    KnowledgeEntry(2, "楼下饭店油烟扰民向哪里反映？", "餐饮油烟由生态环境部门查处,露天烧烤由城管查处。", ("油烟", "烧烤")),
+    KnowledgeEntry(
+        1, "住房公积金提取需要什么条件？", "购房、租房、退休、离职满半年可申请提取住房公积金。", ("公积金", "提取")
+    ),
+    KnowledgeEntry(
+        2, "楼下饭店油烟扰民向哪里反映？", "餐饮油烟由生态环境部门查处,露天烧烤由城管查处。", ("油烟", "烧烤")
+    ),
     KnowledgeEntry(3, "居住证办理需要哪些材料？", "携带身份证、照片、租房合同到派出所办理。", ("居住证",)),
     KnowledgeEntry(4, "2024年公积金提取新政", "已过期的政策。", ("公积金", "提取"), valid_to=date(2024, 12, 31)),
 ]
@@ -45,8 +67,14 @@ def builder() -> DraftBuilder:
     return DraftBuilder(Triage(tree), tree, load_gazetteer(GAZETTEER), spotter, KnowledgeIndex(ENTRIES))
 
 
-def ticket(number: str, content: str, days_ago: float = 3, caller: str = "13900000000", district: str = "台江区",
-           street: str = "瀛洲街道") -> PriorRequest:
+def ticket(
+    number: str,
+    content: str,
+    days_ago: float = 3,
+    caller: str = "13900000000",
+    district: str = "台江区",
+    street: str = "瀛洲街道",
+) -> PriorRequest:
     return PriorRequest(number, caller, district, street, "", content, NOW - timedelta(days=days_ago))
 
 
@@ -105,10 +133,18 @@ def test_similar_earlier_tickets_by_caller_or_place(builder: DraftBuilder) -> No
 
 
 def test_partial_results_as_they_grow(builder: DraftBuilder) -> None:
-    partials = ["喂", "喂 你好 我 是 鼓楼", "喂 你好 我 是 鼓楼 区 东街", "喂 你好 我 是 鼓楼 区 东街 街道 楼下 烧烤 店 油烟"]
+    partials = [
+        "喂",
+        "喂 你好 我 是 鼓楼",
+        "喂 你好 我 是 鼓楼 区 东街",
+        "喂 你好 我 是 鼓楼 区 东街 街道 楼下 烧烤 店 油烟",
+    ]
     drafts = [builder.build("call-6", CALLER, text, [], NOW) for text in partials]
     assert [(d.district, d.street) for d in drafts] == [
-        (None, None), ("鼓楼区", None), ("鼓楼区", "东街街道"), ("鼓楼区", "东街街道"),
+        (None, None),
+        ("鼓楼区", None),
+        ("鼓楼区", "东街街道"),
+        ("鼓楼区", "东街街道"),
     ]
     assert drafts[0].departments == () and drafts[0].knowledge == ()
     assert drafts[-1].departments[0].code == "env"
@@ -134,8 +170,13 @@ def test_a_draft_is_json_friendly(builder: DraftBuilder) -> None:
 
 
 def _accepted(draft: DraftTicket, **changed: object) -> dict[str, object]:
-    kept = {"request_type": draft.request_type, "urgent": draft.urgent, "district": draft.district,
-            "street": draft.street, "department": draft.departments[0].code if draft.departments else None}
+    kept = {
+        "request_type": draft.request_type,
+        "urgent": draft.urgent,
+        "district": draft.district,
+        "street": draft.street,
+        "department": draft.departments[0].code if draft.departments else None,
+    }
     return {**kept, **changed}
 
 
@@ -176,6 +217,10 @@ def test_draft_accuracy(builder: DraftBuilder) -> None:
         draft_changes(draft, _accepted(draft, request_type="help")),
     ]
     assert draft_accuracy(changes) == {
-        "request_type": 0.75, "urgent": 1.0, "district": 1.0, "street": 0.75, "department": 0.5,
+        "request_type": 0.75,
+        "urgent": 1.0,
+        "district": 1.0,
+        "street": 0.75,
+        "department": 0.5,
     }
     assert draft_accuracy([]) == {}

@@ -7,14 +7,21 @@ from routing.duplicates import PriorRequest, duplicate_candidates
 
 NOW = datetime(2024, 5, 20, 10, 0)
 NEW = PriorRequest(
-    number="T-new", caller_number="13800138000", district="东湖区", street="东湖街道", address="湖光小区3栋",
-    content="湖光小区门口每天晚上有人摆摊卖烧烤,油烟很大,吵到半夜", created_at=NOW,
+    number="T-new",
+    caller_number="13800138000",
+    district="东湖区",
+    street="东湖街道",
+    address="湖光小区3栋",
+    content="湖光小区门口每天晚上有人摆摊卖烧烤,油烟很大,吵到半夜",
+    created_at=NOW,
 )
 SIMILAR = "小区门口晚上摆摊卖烧烤的油烟太大了,半夜还在吵"
 
 
 def prior(number: str, content: str = SIMILAR, days_ago: float = 3, **fields) -> PriorRequest:
-    base = PriorRequest(number, "13900000000", "西城区", "西门街道", "西门大街1号", content, NOW - timedelta(days=days_ago))
+    base = PriorRequest(
+        number, "13900000000", "西城区", "西门街道", "西门大街1号", content, NOW - timedelta(days=days_ago)
+    )
     return replace(base, **fields)
 
 
@@ -29,11 +36,14 @@ def test_same_caller_similar_content() -> None:
 
 
 def test_same_place_by_district_and_street_or_by_address() -> None:
-    found = duplicate_candidates(NEW, [
-        prior("T1", district="东湖区", street="东湖街道"),
-        prior("T2", address=" 湖光小区 3栋 "),
-        prior("T3", district="东湖区"),  # same district, other street: not the same place
-    ])
+    found = duplicate_candidates(
+        NEW,
+        [
+            prior("T1", district="东湖区", street="东湖街道"),
+            prior("T2", address=" 湖光小区 3栋 "),
+            prior("T3", district="东湖区"),  # same district, other street: not the same place
+        ],
+    )
     assert sorted(codes(found)) == [("T1", "same place"), ("T2", "same place")]
 
 
@@ -43,11 +53,14 @@ def test_different_content_is_not_a_duplicate() -> None:
 
 
 def test_outside_the_window_or_the_request_itself() -> None:
-    found = duplicate_candidates(NEW, [
-        prior("T1", caller_number="13800138000", days_ago=31),
-        prior("T-new", caller_number="13800138000", days_ago=0),
-        prior("T2", caller_number="13800138000", days_ago=29),
-    ])
+    found = duplicate_candidates(
+        NEW,
+        [
+            prior("T1", caller_number="13800138000", days_ago=31),
+            prior("T-new", caller_number="13800138000", days_ago=0),
+            prior("T2", caller_number="13800138000", days_ago=29),
+        ],
+    )
     assert codes(found) == [("T2", "same caller")]
     assert duplicate_candidates(NEW, [prior("T1", caller_number="13800138000", days_ago=10)], within_days=7) == []
 
@@ -58,10 +71,14 @@ def test_blank_callers_and_places_never_match() -> None:
 
 
 def test_sorted_by_similarity_then_most_recent() -> None:
-    found = duplicate_candidates(NEW, [
-        prior("older", caller_number="13800138000", days_ago=9),
-        prior("weaker", content="小区门口的路灯坏了好几天,晚上很黑", caller_number="13800138000", days_ago=1),
-        prior("newer", caller_number="13800138000", days_ago=2),
-    ], min_similarity=0)
+    found = duplicate_candidates(
+        NEW,
+        [
+            prior("older", caller_number="13800138000", days_ago=9),
+            prior("weaker", content="小区门口的路灯坏了好几天,晚上很黑", caller_number="13800138000", days_ago=1),
+            prior("newer", caller_number="13800138000", days_ago=2),
+        ],
+        min_similarity=0,
+    )
     assert [p.number for p, _, _ in found][:2] == ["newer", "older"]
     assert found[-1][0].number == "weaker" and found[-1][1] < found[0][1]

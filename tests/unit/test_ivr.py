@@ -52,16 +52,12 @@ def test_a_caller_is_queued_after_greeting_and_emergency_notice(flow: Flow) -> N
 
 def test_the_caller_hears_their_place_in_the_queue(flow: Flow) -> None:
     run = simulate(flow, QUIET, [], World(queue=QueueStatus(waiting=4, expected_seconds=300)))
-    assert run.events[-2:] == (
-        "queue hotline-general: 4 waiting, about 300 s",
-        "say 您前面还有4位来电。",
-    )
+    assert run.events[-2:] == ("queue hotline-general: 4 waiting, about 300 s", "say 您前面还有4位来电。")
 
 
-@pytest.mark.parametrize("inputs, path", [
-    (["0"], ("greeting", "police")),
-    ([NO_KEY, "0"], ("greeting", "emergency_notice", "police")),
-])
+@pytest.mark.parametrize(
+    "inputs, path", [(["0"], ("greeting", "police")), ([NO_KEY, "0"], ("greeting", "emergency_notice", "police"))]
+)
 def test_key_0_during_either_prompt_goes_to_110(flow: Flow, inputs: list[str], path: tuple[str, ...]) -> None:
     run = simulate(flow, QUIET, inputs)
     assert (run.decision.action, run.decision.target) == ("transfer", "110")
@@ -124,8 +120,9 @@ def test_a_caller_who_declines_both_offers_stays_in_the_queue(flow: Flow) -> Non
 
 
 def test_a_withheld_caller_cannot_keep_a_place_and_is_queued(flow: Flow) -> None:
-    run = simulate(flow, CallFacts("anonymous", barred=False, now=NOW, longest_wait_seconds=300),
-                   [NO_KEY, NO_KEY, NO_KEY, "2"])
+    run = simulate(
+        flow, CallFacts("anonymous", barred=False, now=NOW, longest_wait_seconds=300), [NO_KEY, NO_KEY, NO_KEY, "2"]
+    )
     assert not any(event.startswith("callback for") for event in run.events)
     assert (run.decision.action, run.decision.queue) == ("queue", "hotline-general")
     assert run.decision.path[-2:] == ("keep_place", "general")
@@ -140,11 +137,19 @@ def test_key_9_tells_a_tickets_status_then_key_0_queues(flow: Flow) -> None:
 
 
 def test_an_unknown_ticket_number_is_told_and_the_caller_may_try_again(flow: Flow) -> None:
-    run = simulate(flow, QUIET, ["9", "2026120100007", "1", "2026120100008"], World(tickets={"2026120100008": "已办结"}))
+    run = simulate(
+        flow, QUIET, ["9", "2026120100007", "1", "2026120100008"], World(tickets={"2026120100008": "已办结"})
+    )
     assert "ticket 2026120100007: not found" in run.events
     assert "ticket_not_found" in played(run)
     assert run.decision.path == (
-        "greeting", "ticket_lookup", "ticket_missing", "ticket_more", "ticket_lookup", "ticket_more", "general",
+        "greeting",
+        "ticket_lookup",
+        "ticket_missing",
+        "ticket_more",
+        "ticket_lookup",
+        "ticket_more",
+        "general",
     )
 
 
@@ -179,7 +184,10 @@ def test_missing_prompt_unknown_queue_and_target_are_each_reported(flow_data: di
 
 def test_a_speech_message_needs_a_defined_prompt_and_both_exits(flow_data: dict) -> None:
     flow_data["nodes"]["leave_message"] = {
-        "type": "speech_message", "prompt": "nope", "next": "message_thanks", "failed": "gone",
+        "type": "speech_message",
+        "prompt": "nope",
+        "next": "message_thanks",
+        "failed": "gone",
     }
     errors = [str(e) for e in errors_of(flow_data)]
     assert "nodes.leave_message.prompt: prompt 'nope' is not defined under prompts" in errors

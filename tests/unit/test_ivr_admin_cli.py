@@ -37,8 +37,11 @@ def admin(tmp_path: Path, installed: list[str]) -> Iterator[IvrAdmin]:
 def hotline(admin: IvrAdmin):
     """Runs `hotline ivr ARGS…` and returns its exit code."""
     parser = argparse.ArgumentParser(prog="hotline")
-    ivr = parser.add_subparsers(dest="command", required=True).add_parser("ivr").add_subparsers(
-        dest="ivr_command", required=True)
+    ivr = (
+        parser.add_subparsers(dest="command", required=True)
+        .add_parser("ivr")
+        .add_subparsers(dest="ivr_command", required=True)
+    )
     register(ivr, lambda: admin)
 
     def run(*argv: str) -> int:
@@ -98,7 +101,9 @@ def test_rollback_and_the_audit(hotline, admin: IvrAdmin, installed: list[str], 
     assert hotline("audit") == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[2:6] for line in lines[:2]] == [
-        ["admin-wang", "rollback", "version", "1"], ["admin-li", "publish", "version", "2"]]
+        ["admin-wang", "rollback", "version", "1"],
+        ["admin-li", "publish", "version", "2"],
+    ]
     assert lines[0].endswith("rolled back from version 2") and len(lines) == 5
 
 

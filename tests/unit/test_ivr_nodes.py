@@ -52,8 +52,11 @@ def make_flow(nodes: dict, language: str = "zh") -> Flow:
     all_nodes = {**nodes, **ENDS}
     names = {n[f] for n in all_nodes.values() for f in ("prompt", "invalid_prompt") if n.get(f)}
     data = {
-        "version": 1, "language": language, "start": next(iter(nodes)),
-        "prompts": {name: f"{name}提示" for name in names}, "nodes": all_nodes,
+        "version": 1,
+        "language": language,
+        "start": next(iter(nodes)),
+        "prompts": {name: f"{name}提示" for name in names},
+        "nodes": all_nodes,
     }
     return parse_flow(data, CATALOGUE)
 
@@ -81,8 +84,9 @@ def drive(flow: Flow, call: CallFacts, answers: Sequence[object] = ()) -> tuple[
 
 
 def test_play_listens_for_its_keys_and_otherwise_goes_next() -> None:
-    flow = make_flow({"hello": {"type": "play", "prompt": "hello", "keys": {"0": "police", "9": "bye"},
-                                "next": "general"}})
+    flow = make_flow(
+        {"hello": {"type": "play", "prompt": "hello", "keys": {"0": "police", "9": "bye"}, "next": "general"}}
+    )
     steps, decision = drive(flow, facts(), [""])
     assert steps == [Play("hello", "09", 0)]
     assert decision.path == ("hello", "general")
@@ -98,8 +102,13 @@ def test_play_without_keys_does_not_take_the_callers_input() -> None:
 
 # --- menu -----------------------------------------------------------------------------------
 
-MENU = {"type": "menu", "prompt": "choose", "options": {"1": "general", "2": "police"}, "invalid_prompt": "wrong",
-        "fallback": "bye"}
+MENU = {
+    "type": "menu",
+    "prompt": "choose",
+    "options": {"1": "general", "2": "police"},
+    "invalid_prompt": "wrong",
+    "fallback": "bye",
+}
 ASK = Play("choose", ALL_KEYS, 5)  # a menu hears every key, to tell a wrong one at once
 
 
@@ -135,8 +144,13 @@ def test_the_simulator_passes_a_wrong_menu_key_on_to_be_told() -> None:
 
 
 LANGUAGE_FLOW = {
-    "lang": {"type": "menu", "prompt": "lang", "options": {"1": "route", "2": "route"}, "languages": {"2": "yue"},
-             "fallback": "route"},
+    "lang": {
+        "type": "menu",
+        "prompt": "lang",
+        "options": {"1": "route", "2": "route"},
+        "languages": {"2": "yue"},
+        "fallback": "route",
+    },
     "route": {"type": "condition", "test": "language", "language": "yue", "then": "cantonese", "else": "general"},
     "cantonese": {"type": "queue", "queue": "dialect"},
 }
@@ -156,14 +170,31 @@ def test_without_a_declared_language_the_flows_language_is_kept(inputs: list[str
 
 # --- collect_digits -------------------------------------------------------------------------
 
-COLLECT = {"type": "collect_digits", "prompt": "phone", "into": "phone", "min_digits": 4, "max_digits": 6,
-           "retries": 0, "next": "general", "failed": "bye"}
+COLLECT = {
+    "type": "collect_digits",
+    "prompt": "phone",
+    "into": "phone",
+    "min_digits": 4,
+    "max_digits": 6,
+    "retries": 0,
+    "next": "general",
+    "failed": "bye",
+}
 
 
-@pytest.mark.parametrize("keyed, accepted", [
-    ("1234", True), ("123456", True), ("123", False), ("1234567", False), ("12*4", False), ("12#4", False),
-    ("", False), (None, False),
-])
+@pytest.mark.parametrize(
+    "keyed, accepted",
+    [
+        ("1234", True),
+        ("123456", True),
+        ("123", False),
+        ("1234567", False),
+        ("12*4", False),
+        ("12#4", False),
+        ("", False),
+        (None, False),
+    ],
+)
 def test_collect_digits_accepts_only_min_to_max_digits(keyed: str | None, accepted: bool) -> None:
     steps, decision = drive(make_flow({"ask": COLLECT}), facts(), [keyed])
     assert steps == [Collect("phone", 6, 8)]
@@ -179,11 +210,20 @@ def test_collect_digits_asks_again_then_fails() -> None:
 
 
 def test_collected_digits_are_the_number_a_callback_offer_calls_back() -> None:
-    flow = make_flow({
-        "ask": {**COLLECT, "min_digits": 7, "max_digits": 12, "next": "offer"},
-        "offer": {"type": "callback_offer", "prompt": "offer", "queue": "vip", "number_from": "phone",
-                  "accepted": "bye", "declined": "general", "failed": "police"},
-    })
+    flow = make_flow(
+        {
+            "ask": {**COLLECT, "min_digits": 7, "max_digits": 12, "next": "offer"},
+            "offer": {
+                "type": "callback_offer",
+                "prompt": "offer",
+                "queue": "vip",
+                "number_from": "phone",
+                "accepted": "bye",
+                "declined": "general",
+                "failed": "police",
+            },
+        }
+    )
     steps, decision = drive(flow, facts(caller=""), ["02112345678", "1", True])
     assert steps[-1] == BookCallback("02112345678", "vip", 0)
     assert decision.path == ("ask", "offer", "bye")
@@ -192,14 +232,22 @@ def test_collected_digits_are_the_number_a_callback_offer_calls_back() -> None:
 # --- ticket_status --------------------------------------------------------------------------
 
 TICKET = "2026120100007"
-TICKET_STATUS = {"type": "ticket_status", "prompt": "ticket", "invalid_prompt": "wrong", "next": "general",
-                 "not_found": "bye", "failed": "police"}
+TICKET_STATUS = {
+    "type": "ticket_status",
+    "prompt": "ticket",
+    "invalid_prompt": "wrong",
+    "next": "general",
+    "not_found": "bye",
+    "failed": "police",
+}
 
 
 def test_a_found_ticket_is_told_with_its_status() -> None:
     steps, decision = drive(make_flow({"ts": TICKET_STATUS}), facts(), [TICKET, "办理中", None])
     assert steps == [
-        Collect("ticket", TICKET_NUMBER_DIGITS, 10), TicketLookup(TICKET), Say(ticket_status_text(TICKET, "办理中")),
+        Collect("ticket", TICKET_NUMBER_DIGITS, 10),
+        TicketLookup(TICKET),
+        Say(ticket_status_text(TICKET, "办理中")),
     ]
     assert steps[-1] == Say("工单号 2 0 2 6 1 2 0 1 0 0 0 0 7，当前状态：办理中。")
     assert decision.path == ("ts", "general")
@@ -212,10 +260,17 @@ def test_an_unknown_ticket_goes_to_not_found() -> None:
 
 
 def test_a_ticket_number_that_is_not_13_digits_is_asked_again_then_fails_without_a_lookup() -> None:
-    run = simulate(make_flow({"ts": TICKET_STATUS}), facts(), [TICKET[:-1], TICKET + "1", "20261201000a7"],
-                   World(tickets={TICKET: "办理中"}))
+    run = simulate(
+        make_flow({"ts": TICKET_STATUS}),
+        facts(),
+        [TICKET[:-1], TICKET + "1", "20261201000a7"],
+        World(tickets={TICKET: "办理中"}),
+    )
     assert run.events == (
-        f"ask ticket, keyed {TICKET[:-1]}", "play wrong", f"ask ticket, keyed {TICKET}1", "play wrong",
+        f"ask ticket, keyed {TICKET[:-1]}",
+        "play wrong",
+        f"ask ticket, keyed {TICKET}1",
+        "play wrong",
         "ask ticket, keyed 20261201000a7",
     )
     assert (run.decision.action, run.decision.path) == ("transfer", ("ts", "police"))
@@ -223,8 +278,15 @@ def test_a_ticket_number_that_is_not_13_digits_is_asked_again_then_fails_without
 
 # --- callback_offer -------------------------------------------------------------------------
 
-OFFER = {"type": "callback_offer", "prompt": "offer", "queue": "vip", "priority": 5, "accepted": "bye",
-         "declined": "general", "failed": "police"}
+OFFER = {
+    "type": "callback_offer",
+    "prompt": "offer",
+    "queue": "vip",
+    "priority": 5,
+    "accepted": "bye",
+    "declined": "general",
+    "failed": "police",
+}
 
 
 @pytest.mark.parametrize("caller", [CALLER, "+8613800138000"])
@@ -276,11 +338,14 @@ def test_a_voice_message_goes_next_once_recorded_else_to_failed(recorded: bool, 
 BUSY = QueueStatus(waiting=3, expected_seconds=240)
 
 
-@pytest.mark.parametrize("position, wait, text", [
-    (True, False, "您前面还有3位来电。"),
-    (False, True, "预计等待约4分钟。"),
-    (True, True, "您前面还有3位来电。预计等待约4分钟。"),
-])
+@pytest.mark.parametrize(
+    "position, wait, text",
+    [
+        (True, False, "您前面还有3位来电。"),
+        (False, True, "预计等待约4分钟。"),
+        (True, True, "您前面还有3位来电。预计等待约4分钟。"),
+    ],
+)
 def test_a_queue_announces_position_and_wait_when_asked(position: bool, wait: bool, text: str) -> None:
     node = {"type": "queue", "queue": "vip", "priority": 7, "announce_position": position, "announce_wait": wait}
     steps, decision = drive(make_flow({"q": node}), facts(), [BUSY, None])
@@ -295,11 +360,14 @@ def test_a_queue_without_announcements_asks_nothing() -> None:
     assert (run.decision.action, run.decision.queue, run.decision.path) == ("queue", "vip", ("q",))
 
 
-@pytest.mark.parametrize("status, text", [
-    (QueueStatus(waiting=0, expected_seconds=0), "您是下一位。预计等待不到一分钟。"),
-    (QueueStatus(waiting=1, expected_seconds=20), "您前面还有1位来电。预计等待不到一分钟。"),
-    (QueueStatus(waiting=12, expected_seconds=600), "您前面还有12位来电。预计等待约10分钟。"),
-])
+@pytest.mark.parametrize(
+    "status, text",
+    [
+        (QueueStatus(waiting=0, expected_seconds=0), "您是下一位。预计等待不到一分钟。"),
+        (QueueStatus(waiting=1, expected_seconds=20), "您前面还有1位来电。预计等待不到一分钟。"),
+        (QueueStatus(waiting=12, expected_seconds=600), "您前面还有12位来电。预计等待约10分钟。"),
+    ],
+)
 def test_queue_announcement_texts(status: QueueStatus, text: str) -> None:
     assert queue_announcement(status, position=True, wait=True) == text
 
@@ -327,27 +395,39 @@ def at(hour: int, minute: int = 0, day: int = 1) -> datetime:
     return datetime(2026, 12, day, hour, minute, tzinfo=SHANGHAI)
 
 
-@pytest.mark.parametrize("moment, inside", [
-    (at(8), True), (at(12, 30), True), (at(19, 59), True), (at(20), False), (at(7, 59), False), (at(23), False),
-])
+@pytest.mark.parametrize(
+    "moment, inside",
+    [(at(8), True), (at(12, 30), True), (at(19, 59), True), (at(20), False), (at(7, 59), False), (at(23), False)],
+)
 def test_time_of_day_inside_and_outside(moment: datetime, inside: bool) -> None:
     assert branch({"test": "time_of_day", "between": ["08:00", "20:00"]}, facts(now=moment)) is inside
 
 
-@pytest.mark.parametrize("moment, inside", [
-    (at(22), True), (at(23, 59), True), (at(0), True), (at(5, 59), True), (at(6), False), (at(12), False),
-    (at(21, 59), False),
-])
+@pytest.mark.parametrize(
+    "moment, inside",
+    [
+        (at(22), True),
+        (at(23, 59), True),
+        (at(0), True),
+        (at(5, 59), True),
+        (at(6), False),
+        (at(12), False),
+        (at(21, 59), False),
+    ],
+)
 def test_time_of_day_range_passing_midnight(moment: datetime, inside: bool) -> None:
     assert branch({"test": "time_of_day", "between": ["22:00", "06:00"]}, facts(now=moment)) is inside
 
 
-@pytest.mark.parametrize("utc_hour, between, inside", [
-    (1, ["08:00", "20:00"], True),  # 09:00 in Shanghai, 01:00 in UTC
-    (13, ["08:00", "20:00"], False),  # 21:00 in Shanghai
-    (15, ["22:00", "06:00"], True),  # 23:00 in Shanghai
-    (23, ["22:00", "06:00"], False),  # 07:00 next morning in Shanghai
-])
+@pytest.mark.parametrize(
+    "utc_hour, between, inside",
+    [
+        (1, ["08:00", "20:00"], True),  # 09:00 in Shanghai, 01:00 in UTC
+        (13, ["08:00", "20:00"], False),  # 21:00 in Shanghai
+        (15, ["22:00", "06:00"], True),  # 23:00 in Shanghai
+        (23, ["22:00", "06:00"], False),  # 07:00 next morning in Shanghai
+    ],
+)
 def test_time_of_day_is_shanghai_time_whatever_the_clocks_zone(utc_hour: int, between: list[str], inside: bool) -> None:
     moment = datetime(2026, 12, 1, utc_hour, 0, tzinfo=UTC)
     assert branch({"test": "time_of_day", "between": between}, facts(now=moment)) is inside
@@ -358,33 +438,51 @@ MAKE_UP_SATURDAY = date(2026, 10, 10)  # 调休: worked for the National Day hol
 
 def holiday(call: CallFacts, calendar: WorkingCalendar = SEEDED, closed_dates: Sequence[str] = ()) -> bool:
     """Whether the holiday condition takes `then`, the engine's calendar lookups answered from `calendar`."""
-    flow = make_flow({"c": {"type": "condition", "test": "holiday", "closed_dates": list(closed_dates),
-                            "then": "general", "else": "bye"}})
+    flow = make_flow(
+        {
+            "c": {
+                "type": "condition",
+                "test": "holiday",
+                "closed_dates": list(closed_dates),
+                "then": "general",
+                "else": "bye",
+            }
+        }
+    )
     return simulate(flow, call, [], World(calendar=calendar)).decision.path == ("c", "general")
 
 
 def test_the_holiday_condition_asks_the_calendar_about_the_shanghai_date() -> None:
-    steps, _ = drive(make_flow({"c": {"type": "condition", "test": "holiday", "then": "general", "else": "bye"}}),
-                     facts(now=datetime(2026, 9, 30, 16, 30, tzinfo=UTC)), [True])
+    steps, _ = drive(
+        make_flow({"c": {"type": "condition", "test": "holiday", "then": "general", "else": "bye"}}),
+        facts(now=datetime(2026, 9, 30, 16, 30, tzinfo=UTC)),
+        [True],
+    )
     assert steps == [WorkingDayLookup(date(2026, 10, 1))]  # 00:30 on 1 October in Shanghai
 
 
-@pytest.mark.parametrize("day, is_holiday", [
-    (date(2026, 10, 1), True),  # National Day
-    (date(2026, 12, 1), False),  # a normal Tuesday
-    (date(2026, 12, 5), True),  # a Saturday
-    (date(2026, 12, 6), True),  # a Sunday
-    (MAKE_UP_SATURDAY, False),
-])
+@pytest.mark.parametrize(
+    "day, is_holiday",
+    [
+        (date(2026, 10, 1), True),  # National Day
+        (date(2026, 12, 1), False),  # a normal Tuesday
+        (date(2026, 12, 5), True),  # a Saturday
+        (date(2026, 12, 6), True),  # a Sunday
+        (MAKE_UP_SATURDAY, False),
+    ],
+)
 def test_holiday_follows_the_working_calendar(day: date, is_holiday: bool) -> None:
     assert holiday(facts(now=datetime(day.year, day.month, day.day, 10, 0, tzinfo=SHANGHAI))) is is_holiday
 
 
-@pytest.mark.parametrize("moment, is_holiday", [
-    (datetime(2026, 9, 30, 16, 30, tzinfo=UTC), True),  # 1 October 00:30 in Shanghai
-    (datetime(2026, 10, 9, 16, 30, tzinfo=UTC), False),  # the make-up Saturday, 00:30 in Shanghai
-    (datetime(2026, 12, 4, 16, 30, tzinfo=UTC), True),  # Saturday 00:30 in Shanghai, Friday in UTC
-])
+@pytest.mark.parametrize(
+    "moment, is_holiday",
+    [
+        (datetime(2026, 9, 30, 16, 30, tzinfo=UTC), True),  # 1 October 00:30 in Shanghai
+        (datetime(2026, 10, 9, 16, 30, tzinfo=UTC), False),  # the make-up Saturday, 00:30 in Shanghai
+        (datetime(2026, 12, 4, 16, 30, tzinfo=UTC), True),  # Saturday 00:30 in Shanghai, Friday in UTC
+    ],
+)
 def test_holiday_is_the_shanghai_date(moment: datetime, is_holiday: bool) -> None:
     assert holiday(facts(now=moment)) is is_holiday
 
@@ -395,8 +493,17 @@ def test_closed_dates_are_holidays(day: int, closed: bool) -> None:
 
 
 def test_a_closed_date_needs_no_calendar_lookup() -> None:
-    flow = make_flow({"c": {"type": "condition", "test": "holiday", "closed_dates": ["2026-12-01"],
-                            "then": "general", "else": "bye"}})
+    flow = make_flow(
+        {
+            "c": {
+                "type": "condition",
+                "test": "holiday",
+                "closed_dates": ["2026-12-01"],
+                "then": "general",
+                "else": "bye",
+            }
+        }
+    )
     assert drive(flow, facts(), [])[0] == []
 
 
@@ -414,8 +521,18 @@ def test_a_local_closed_day_is_a_holiday() -> None:
 
 @pytest.mark.parametrize("calls, repeat", [(0, False), (2, False), (3, True), (10, True)])
 def test_repeat_caller_counts_calls_in_the_last_days(calls: int, repeat: bool) -> None:
-    flow = make_flow({"c": {"type": "condition", "test": "repeat_caller", "repeat_calls": 3, "repeat_days": 14,
-                            "then": "general", "else": "bye"}})
+    flow = make_flow(
+        {
+            "c": {
+                "type": "condition",
+                "test": "repeat_caller",
+                "repeat_calls": 3,
+                "repeat_days": 14,
+                "then": "general",
+                "else": "bye",
+            }
+        }
+    )
     steps, decision = drive(flow, facts(), [calls])
     assert steps == [RecentCalls(14)]
     assert decision.path == ("c", "general" if repeat else "bye")
@@ -429,8 +546,9 @@ def test_repeat_caller_defaults_and_simulated_count() -> None:
 
 
 def test_without_a_caller_id_nobody_is_a_repeat_caller_and_nothing_is_looked_up() -> None:
-    flow = make_flow({"c": {"type": "condition", "test": "repeat_caller", "repeat_calls": 1, "then": "general",
-                            "else": "bye"}})
+    flow = make_flow(
+        {"c": {"type": "condition", "test": "repeat_caller", "repeat_calls": 1, "then": "general", "else": "bye"}}
+    )
     steps, decision = drive(flow, facts(caller=""), [])
     assert steps == []
     assert decision.path == ("c", "bye")
@@ -438,8 +556,9 @@ def test_without_a_caller_id_nobody_is_a_repeat_caller_and_nothing_is_looked_up(
 
 @pytest.mark.parametrize("caller", ["anonymous", "Restricted"])
 def test_a_withheld_caller_id_is_not_a_repeat_caller(caller: str) -> None:
-    flow = make_flow({"c": {"type": "condition", "test": "repeat_caller", "repeat_calls": 1, "then": "general",
-                            "else": "bye"}})
+    flow = make_flow(
+        {"c": {"type": "condition", "test": "repeat_caller", "repeat_calls": 1, "then": "general", "else": "bye"}}
+    )
     run = simulate(flow, facts(caller=caller), [], World(recent_calls=50))
     assert run.events == ()
     assert run.decision.path == ("c", "bye")
@@ -449,11 +568,18 @@ def test_a_withheld_caller_id_is_not_a_repeat_caller(caller: str) -> None:
 
 
 def test_a_caller_going_round_a_menu_for_ever_ends_in_the_fallback_decision() -> None:
-    flow = make_flow({
-        "m": {"type": "menu", "prompt": "choose", "options": {"1": "again"}, "languages": {"1": "yue"},
-              "fallback": "general"},
-        "again": {"type": "play", "prompt": "again", "next": "m"},
-    })
+    flow = make_flow(
+        {
+            "m": {
+                "type": "menu",
+                "prompt": "choose",
+                "options": {"1": "again"},
+                "languages": {"1": "yue"},
+                "fallback": "general",
+            },
+            "again": {"type": "play", "prompt": "again", "next": "m"},
+        }
+    )
     run = simulate(flow, facts(), ["1"] * (MAX_NODE_VISITS // 2))  # the menu listens on every other visit
     assert run.decision.action == "fallback"
     assert run.decision.path == ("m", "again") * (MAX_NODE_VISITS // 2)

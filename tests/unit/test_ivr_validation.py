@@ -19,8 +19,13 @@ BASE = {
     "prompts": {"welcome": "您好，这里是12345热线。", "choose": "咨询请按一，紧急情况请按二。", "wrong": "按键无效。"},
     "nodes": {
         "welcome": {"type": "play", "prompt": "welcome", "next": "choose"},
-        "choose": {"type": "menu", "prompt": "choose", "options": {"1": "general", "2": "police"},
-                   "invalid_prompt": "wrong", "fallback": "general"},
+        "choose": {
+            "type": "menu",
+            "prompt": "choose",
+            "options": {"1": "general", "2": "police"},
+            "invalid_prompt": "wrong",
+            "fallback": "general",
+        },
         "general": {"type": "queue", "queue": "general"},
         "police": {"type": "transfer", "target": "110"},
     },
@@ -102,11 +107,14 @@ def test_a_condition_needs_its_else(data: dict) -> None:
     assert only_error(data) == FlowError("nodes.check.else", "Field required")
 
 
-@pytest.mark.parametrize("node", [
-    {"type": "menu", "prompt": "choose", "options": {"1": "general"}, "fallback": "general"},
-    {"type": "collect_digits", "prompt": "choose", "into": "phone", "next": "general", "failed": "general"},
-    {"type": "ticket_status", "prompt": "choose", "next": "general", "not_found": "general", "failed": "general"},
-])
+@pytest.mark.parametrize(
+    "node",
+    [
+        {"type": "menu", "prompt": "choose", "options": {"1": "general"}, "fallback": "general"},
+        {"type": "collect_digits", "prompt": "choose", "into": "phone", "next": "general", "failed": "general"},
+        {"type": "ticket_status", "prompt": "choose", "next": "general", "not_found": "general", "failed": "general"},
+    ],
+)
 def test_retries_above_5_are_rejected(data: dict, node: dict) -> None:
     data["nodes"]["choose"] = {**node, "retries": 5}
     parse_flow(data, CATALOGUE)
@@ -114,27 +122,38 @@ def test_retries_above_5_are_rejected(data: dict, node: dict) -> None:
     assert only_error(data) == FlowError("nodes.choose.retries", "Input should be less than or equal to 5")
 
 
-@pytest.mark.parametrize("field, value, where", [
-    ("timeout_seconds", 31, "nodes.choose.timeout_seconds"),
-    ("timeout_seconds", 0, "nodes.choose.timeout_seconds"),
-    ("options", {}, "nodes.choose.options"),
-    ("options", {"12": "general"}, "nodes.choose.options.12"),
-    ("languages", {"1": "Cantonese"}, "nodes.choose.languages.1"),
-])
+@pytest.mark.parametrize(
+    "field, value, where",
+    [
+        ("timeout_seconds", 31, "nodes.choose.timeout_seconds"),
+        ("timeout_seconds", 0, "nodes.choose.timeout_seconds"),
+        ("options", {}, "nodes.choose.options"),
+        ("options", {"12": "general"}, "nodes.choose.options.12"),
+        ("languages", {"1": "Cantonese"}, "nodes.choose.languages.1"),
+    ],
+)
 def test_menu_fields_out_of_range_are_named(data: dict, field: str, value: object, where: str) -> None:
     data["nodes"]["choose"][field] = value
     assert only_error(data).where == where
 
 
-@pytest.mark.parametrize("between, where", [
-    (["24:00", "06:00"], "nodes.check.between.0"),
-    (["22:00", "6:00"], "nodes.check.between.1"),
-    (["22:00"], "nodes.check.between.1"),
-])
+@pytest.mark.parametrize(
+    "between, where",
+    [
+        (["24:00", "06:00"], "nodes.check.between.0"),
+        (["22:00", "6:00"], "nodes.check.between.1"),
+        (["22:00"], "nodes.check.between.1"),
+    ],
+)
 def test_clock_times_must_be_hh_mm(data: dict, between: list[str], where: str) -> None:
     data["nodes"]["welcome"]["next"] = "check"
-    data["nodes"]["check"] = {"type": "condition", "test": "time_of_day", "between": between, "then": "choose",
-                              "else": "general"}
+    data["nodes"]["check"] = {
+        "type": "condition",
+        "test": "time_of_day",
+        "between": between,
+        "then": "choose",
+        "else": "general",
+    }
     assert only_error(data).where == where
 
 
@@ -152,12 +171,24 @@ def test_several_shape_errors_are_reported_at_once(data: dict) -> None:
     assert wheres == ["nodes.welcome.keys.A", "nodes.choose.retries", "nodes.general.priority", "nodes.police"]
 
 
-@pytest.mark.parametrize("node_id, node, where", [
-    ("queue", {"type": "queue", "queue": "general", "priority": 500}, "nodes.queue.priority"),
-    ("general", {"type": "queue"}, "nodes.general.queue"),
-    ("offer", {"type": "callback_offer", "prompt": "choose", "accepted": "police", "declined": "police",
-               "failed": "police"}, "nodes.offer.queue"),
-])
+@pytest.mark.parametrize(
+    "node_id, node, where",
+    [
+        ("queue", {"type": "queue", "queue": "general", "priority": 500}, "nodes.queue.priority"),
+        ("general", {"type": "queue"}, "nodes.general.queue"),
+        (
+            "offer",
+            {
+                "type": "callback_offer",
+                "prompt": "choose",
+                "accepted": "police",
+                "declined": "police",
+                "failed": "police",
+            },
+            "nodes.offer.queue",
+        ),
+    ],
+)
 def test_a_shape_error_keeps_node_ids_and_fields_named_like_node_types(
     data: dict, node_id: str, node: dict, where: str
 ) -> None:
@@ -166,11 +197,10 @@ def test_a_shape_error_keeps_node_ids_and_fields_named_like_node_types(
     assert only_error(data).where == where
 
 
-@pytest.mark.parametrize("prompt, where", [
-    ("", "prompts.welcome"),
-    ("长" * 501, "prompts.welcome"),
-    ({"audio": "Bad-Name"}, "prompts.welcome.audio"),
-])
+@pytest.mark.parametrize(
+    "prompt, where",
+    [("", "prompts.welcome"), ("长" * 501, "prompts.welcome"), ({"audio": "Bad-Name"}, "prompts.welcome.audio")],
+)
 def test_a_bad_prompt_is_named_by_its_name_only(data: dict, prompt: object, where: str) -> None:
     data["prompts"]["welcome"] = prompt
     assert {e.where for e in errors_of(data)} == {where}
@@ -200,7 +230,9 @@ def test_a_mapping_without_the_required_sections_names_each() -> None:
     with pytest.raises(InvalidFlow) as caught:
         parse_flow_text("version: 1\n", CATALOGUE)
     assert [(e.where, e.problem) for e in caught.value.errors] == [
-        ("start", "Field required"), ("prompts", "Field required"), ("nodes", "Field required"),
+        ("start", "Field required"),
+        ("prompts", "Field required"),
+        ("nodes", "Field required"),
     ]
 
 
@@ -215,7 +247,7 @@ def test_valid_yaml_text_parses_to_the_same_flow(data: dict) -> None:
 def test_the_start_node_must_exist(data: dict) -> None:
     data["start"] = "nowhere"
     assert only_error(data) == FlowError(
-        "start", "node 'nowhere' does not exist; name one of: welcome, choose, general, police",
+        "start", "node 'nowhere' does not exist; name one of: welcome, choose, general, police"
     )
 
 
@@ -254,8 +286,14 @@ def test_an_unknown_queue_is_named_with_the_known_ones(data: dict) -> None:
 
 def test_a_callback_offers_queue_must_be_configured(data: dict) -> None:
     data["nodes"]["welcome"]["next"] = "offer"
-    data["nodes"]["offer"] = {"type": "callback_offer", "prompt": "choose", "queue": "elsewhere",
-                              "accepted": "police", "declined": "choose", "failed": "choose"}
+    data["nodes"]["offer"] = {
+        "type": "callback_offer",
+        "prompt": "choose",
+        "queue": "elsewhere",
+        "accepted": "police",
+        "declined": "choose",
+        "failed": "choose",
+    }
     error = only_error(data)
     assert error.where == "nodes.offer.queue"
     assert error.problem.startswith("queue 'elsewhere' is not configured")
@@ -308,11 +346,14 @@ def test_a_condition_test_needs_its_field(data: dict, test: str, field: str) -> 
     assert error.problem.startswith(f"test {test} needs {field}, e.g. {field}: ")
 
 
-@pytest.mark.parametrize("test, field, value, used_by", [
-    ("barred_caller", "between", ["08:00", "20:00"], "time_of_day"),
-    ("holiday", "language", "yue", "language"),
-    ("time_of_day", "closed_dates", ["2026-10-08"], "holiday"),
-])
+@pytest.mark.parametrize(
+    "test, field, value, used_by",
+    [
+        ("barred_caller", "between", ["08:00", "20:00"], "time_of_day"),
+        ("holiday", "language", "yue", "language"),
+        ("time_of_day", "closed_dates", ["2026-10-08"], "holiday"),
+    ],
+)
 def test_a_condition_field_on_the_wrong_test_is_named(
     data: dict, test: str, field: str, value: object, used_by: str
 ) -> None:
@@ -323,13 +364,16 @@ def test_a_condition_field_on_the_wrong_test_is_named(
     assert error == FlowError(f"nodes.check.{field}", f"only used by test {used_by}, not {test}: remove it")
 
 
-@pytest.mark.parametrize("condition", [
-    {"test": "time_of_day", "between": ["22:00", "06:00"]},
-    {"test": "holiday", "closed_dates": ["2026-10-08", "2026-12-31"]},
-    {"test": "language", "language": "yue"},
-    {"test": "repeat_caller", "repeat_calls": 5, "repeat_days": 30},
-    {"test": "long_wait", "wait_seconds": 0},
-])
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"test": "time_of_day", "between": ["22:00", "06:00"]},
+        {"test": "holiday", "closed_dates": ["2026-10-08", "2026-12-31"]},
+        {"test": "language", "language": "yue"},
+        {"test": "repeat_caller", "repeat_calls": 5, "repeat_days": 30},
+        {"test": "long_wait", "wait_seconds": 0},
+    ],
+)
 def test_well_formed_conditions_are_valid(data: dict, condition: dict) -> None:
     check = parse_flow(with_condition(data, **condition), CATALOGUE).nodes["check"]
     assert isinstance(check, ConditionNode) and check.test == condition["test"]
@@ -342,21 +386,34 @@ def test_a_menu_language_key_must_be_an_option(data: dict) -> None:
 
 def with_collect(data: dict, **fields: object) -> dict:
     data["nodes"]["welcome"]["next"] = "ask"
-    data["nodes"]["ask"] = {"type": "collect_digits", "prompt": "choose", "into": "phone", **fields,
-                            "next": "choose", "failed": "general"}
+    data["nodes"]["ask"] = {
+        "type": "collect_digits",
+        "prompt": "choose",
+        "into": "phone",
+        **fields,
+        "next": "choose",
+        "failed": "general",
+    }
     return data
 
 
 def test_min_digits_may_not_exceed_max_digits(data: dict) -> None:
     assert only_error(with_collect(data, min_digits=6, max_digits=4)) == FlowError(
-        "nodes.ask.min_digits", "6 is more than max_digits 4",
+        "nodes.ask.min_digits", "6 is more than max_digits 4"
     )
     parse_flow(with_collect(copy.deepcopy(BASE), min_digits=4, max_digits=4), CATALOGUE)
 
 
 def offer(number_from: str) -> dict:
-    return {"type": "callback_offer", "prompt": "choose", "queue": "vip", "number_from": number_from,
-            "accepted": "police", "declined": "general", "failed": "general"}
+    return {
+        "type": "callback_offer",
+        "prompt": "choose",
+        "queue": "vip",
+        "number_from": number_from,
+        "accepted": "police",
+        "declined": "general",
+        "failed": "general",
+    }
 
 
 def test_a_callback_number_from_needs_a_collect_digits_node_storing_it(data: dict) -> None:
@@ -401,11 +458,14 @@ def test_a_loop_through_a_menu_option_is_fine(data: dict) -> None:
     assert isinstance(choose, MenuNode) and choose.options["9"] == "welcome"
 
 
-@pytest.mark.parametrize("node", [
-    {"type": "collect_digits", "prompt": "choose", "into": "phone", "next": "ask", "failed": "general"},
-    {"type": "ticket_status", "prompt": "choose", "next": "ask", "not_found": "ask", "failed": "general"},
-    {"type": "speech_message", "prompt": "choose", "next": "ask", "failed": "general"},
-])
+@pytest.mark.parametrize(
+    "node",
+    [
+        {"type": "collect_digits", "prompt": "choose", "into": "phone", "next": "ask", "failed": "general"},
+        {"type": "ticket_status", "prompt": "choose", "next": "ask", "not_found": "ask", "failed": "general"},
+        {"type": "speech_message", "prompt": "choose", "next": "ask", "failed": "general"},
+    ],
+)
 def test_going_round_after_the_caller_keyed_or_spoke_is_fine(data: dict, node: dict) -> None:
     data["nodes"]["welcome"]["next"] = "ask"
     data["nodes"]["ask"] = node
@@ -450,8 +510,13 @@ def test_several_meaning_errors_are_reported_at_once(data: dict) -> None:
     data["nodes"]["general"]["queue"] = "nope"
     data["nodes"]["police"]["target"] = "999"
     assert [e.where for e in errors_of(data)] == [
-        "start", "prompts.welcome.audio", "prompts.wrong", "nodes.welcome.prompt", "nodes.choose.languages.5",
-        "nodes.general.queue", "nodes.police.target",
+        "start",
+        "prompts.welcome.audio",
+        "prompts.wrong",
+        "nodes.welcome.prompt",
+        "nodes.choose.languages.5",
+        "nodes.general.queue",
+        "nodes.police.target",
     ]
 
 
@@ -476,7 +541,12 @@ def test_a_very_long_chain_of_nodes_is_checked_without_crashing() -> None:
 
 def test_a_time_range_that_starts_when_it_ends_is_refused(data: dict) -> None:
     data["nodes"]["welcome"]["next"] = "hours"
-    data["nodes"]["hours"] = {"type": "condition", "test": "time_of_day", "between": ["08:00", "08:00"],
-                              "then": "police", "else": "police"}
+    data["nodes"]["hours"] = {
+        "type": "condition",
+        "test": "time_of_day",
+        "between": ["08:00", "08:00"],
+        "then": "police",
+        "else": "police",
+    }
     error = only_error(data)
     assert (error.where, "never holds" in error.problem) == ("nodes.hours.between", True)

@@ -8,12 +8,29 @@ from domain.kpis import TicketFacts, call_kpis, daily_report, ticket_kpis
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-def ticket(n: int, status: str, kind: str = "complaint", closed_after_days: float | None = None,
-           deadline_days: float = 10, satisfaction: str | None = None, district: str = "鼓楼区",
-           street: str = "东街街道") -> TicketFacts:
+def ticket(
+    n: int,
+    status: str,
+    kind: str = "complaint",
+    closed_after_days: float | None = None,
+    deadline_days: float = 10,
+    satisfaction: str | None = None,
+    district: str = "鼓楼区",
+    street: str = "东街街道",
+) -> TicketFacts:
     closed = T0 + timedelta(days=closed_after_days) if closed_after_days is not None else None
-    return TicketFacts(f"2026110200{n:03d}", kind, status, district, street, ("zjj",), T0,
-                       T0 + timedelta(days=deadline_days), closed, satisfaction)
+    return TicketFacts(
+        f"2026110200{n:03d}",
+        kind,
+        status,
+        district,
+        street,
+        ("zjj",),
+        T0,
+        T0 + timedelta(days=deadline_days),
+        closed,
+        satisfaction,
+    )
 
 
 def calendar_days(a: datetime, b: datetime) -> float:
@@ -52,9 +69,17 @@ def test_empty_periods_give_none_not_zero_division() -> None:
     assert kpis["received"] == 0 and kpis["completion_rate"] is None
 
 
-def call(uid: str, wait: float | None, answered: bool, abandoned: bool = False, talk: float | None = None) -> CallRecord:
-    return CallRecord(uid, queue_joined_at=T0, answered_at=T0 if answered else None, wait_seconds=wait,
-                      abandoned=abandoned, talk_seconds=talk)
+def call(
+    uid: str, wait: float | None, answered: bool, abandoned: bool = False, talk: float | None = None
+) -> CallRecord:
+    return CallRecord(
+        uid,
+        queue_joined_at=T0,
+        answered_at=T0 if answered else None,
+        wait_seconds=wait,
+        abandoned=abandoned,
+        talk_seconds=talk,
+    )
 
 
 def test_call_kpis() -> None:
@@ -74,10 +99,9 @@ def test_call_kpis() -> None:
 
 def test_daily_report_finds_the_largest_rise_of_one_type_in_one_place() -> None:
     yesterday = [ticket(i, "dispatched", "complaint", district="鼓楼区", street="东街街道") for i in range(2)]
-    today = (
-        [ticket(10 + i, "dispatched", "complaint", district="鼓楼区", street="东街街道") for i in range(3)]
-        + [ticket(20 + i, "dispatched", "help", district="台江区", street="洋中街道") for i in range(4)]
-    )
+    today = [ticket(10 + i, "dispatched", "complaint", district="鼓楼区", street="东街街道") for i in range(3)] + [
+        ticket(20 + i, "dispatched", "help", district="台江区", street="洋中街道") for i in range(4)
+    ]
     report = daily_report(date(2026, 11, 2), today, yesterday)
     assert report["received"] == 7 and report["received_yesterday"] == 2
     assert report["top_types"][0] == ("help", 4)

@@ -13,14 +13,16 @@ FUZHOU = Path(__file__).resolve().parents[2] / "routing" / "data" / "gazetteer.j
 CITY = {
     "city": "示例市",
     "districts": [
-        {"name": "东城区", "aliases": ["东城"], "streets": [
-            {"name": "中山街道", "aliases": ["中山"]},
-            {"name": "东湖街道", "aliases": ["东湖"]},
-        ]},
-        {"name": "西城区", "aliases": ["西城"], "streets": [
-            {"name": "中山街道", "aliases": ["中山"]},
-            {"name": "西门街道"},
-        ]},
+        {
+            "name": "东城区",
+            "aliases": ["东城"],
+            "streets": [{"name": "中山街道", "aliases": ["中山"]}, {"name": "东湖街道", "aliases": ["东湖"]}],
+        },
+        {
+            "name": "西城区",
+            "aliases": ["西城"],
+            "streets": [{"name": "中山街道", "aliases": ["中山"]}, {"name": "西门街道"}],
+        },
         {"name": "南城区", "streets": [{"name": "南湖镇", "aliases": ["南湖"]}]},
     ],
 }
@@ -96,10 +98,13 @@ def _errors(data: object) -> list[str]:
 
 
 def test_wrong_types_and_empty_names_name_the_entry() -> None:
-    data = {"city": "示例市", "districts": [
-        {"name": "东城区", "streets": [{"name": "  "}, {"name": 12}, {"name": "东湖街道", "aliases": "东湖"}]},
-        {"name": "", "streets": []},
-    ]}
+    data = {
+        "city": "示例市",
+        "districts": [
+            {"name": "东城区", "streets": [{"name": "  "}, {"name": 12}, {"name": "东湖街道", "aliases": "东湖"}]},
+            {"name": "", "streets": []},
+        ],
+    }
     errors = _errors(data)
     assert any(e.startswith("districts[0] (东城区).streets[0].name: ") for e in errors)
     assert any(e.startswith("districts[0] (东城区).streets[1].name: ") and "string" in e for e in errors)
@@ -116,12 +121,21 @@ def test_unknown_fields_and_wrong_shapes() -> None:
 
 
 def test_duplicate_names() -> None:
-    data = {"city": "示例市", "districts": [
-        {"name": "东城区", "aliases": ["东城"], "streets": [
-            {"name": "东湖街道", "aliases": ["东湖"]}, {"name": "东湖 街道"}, {"name": "东城镇", "aliases": ["东城"]},
-        ]},
-        {"name": "西城区", "aliases": ["东城"]},
-    ]}
+    data = {
+        "city": "示例市",
+        "districts": [
+            {
+                "name": "东城区",
+                "aliases": ["东城"],
+                "streets": [
+                    {"name": "东湖街道", "aliases": ["东湖"]},
+                    {"name": "东湖 街道"},
+                    {"name": "东城镇", "aliases": ["东城"]},
+                ],
+            },
+            {"name": "西城区", "aliases": ["东城"]},
+        ],
+    }
     assert _errors(data) == [
         "districts[1] (西城区).aliases[0]: '东城' already names districts[0] (东城区).aliases[0]",
         "districts[0] (东城区).streets[1] (东湖 街道).name: '东湖 街道' already names "

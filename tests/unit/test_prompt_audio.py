@@ -44,8 +44,10 @@ def test_a_stereo_44k_tone_becomes_8k_mono_16bit_of_the_same_length_at_minus_3_d
     assert peak_dbfs(converted.wav) == pytest.approx(-3.0, abs=0.1)
     out = tmp_path / "out.wav"
     out.write_bytes(converted.wav)
-    soxi = {flag: subprocess.run(["soxi", flag, str(out)], capture_output=True, text=True, check=True).stdout.strip()
-            for flag in ("-r", "-c", "-b", "-e", "-D")}
+    soxi = {
+        flag: subprocess.run(["soxi", flag, str(out)], capture_output=True, text=True, check=True).stdout.strip()
+        for flag in ("-r", "-c", "-b", "-e", "-D")
+    }
     assert soxi["-r"] == "8000" and soxi["-c"] == "1" and soxi["-b"] == "16"
     assert soxi["-e"] == "Signed Integer PCM"
     assert float(soxi["-D"]) == pytest.approx(1.5, abs=0.05)

@@ -10,8 +10,16 @@ AGENT_CHANNEL = "PJSIP/8001-00000002"
 
 def member(event: str, queue: str = "hotline-general", **extra: str) -> dict[str, str]:
     return {
-        "Event": event, "Queue": queue, "MemberName": "wang", "Interface": "PJSIP/8001", "Penalty": "0",
-        "Paused": "0", "PausedReason": "", "Status": "1", "LastCall": "0", **extra,
+        "Event": event,
+        "Queue": queue,
+        "MemberName": "wang",
+        "Interface": "PJSIP/8001",
+        "Penalty": "0",
+        "Paused": "0",
+        "PausedReason": "",
+        "Status": "1",
+        "LastCall": "0",
+        **extra,
     }
 
 
@@ -24,8 +32,16 @@ def logged_in_board() -> QueueBoard:
 
 def offered_call(board: QueueBoard, now: float = 200.0) -> None:
     board.feed({"Event": "UserEvent", "UserEvent": "HotlineRoute", "Uniqueid": "1.1", "Path": "greeting>general"}, now)
-    board.feed({"Event": "QueueCallerJoin", "Queue": "hotline-general", "Uniqueid": "1.1", "Channel": CALLER,
-                "CallerIDNum": "13800138000"}, now)
+    board.feed(
+        {
+            "Event": "QueueCallerJoin",
+            "Queue": "hotline-general",
+            "Uniqueid": "1.1",
+            "Channel": CALLER,
+            "CallerIDNum": "13800138000",
+        },
+        now,
+    )
 
 
 def test_login_in_two_queues_with_penalties() -> None:
@@ -56,8 +72,16 @@ def test_a_call_from_queue_to_agent_to_wrap_up() -> None:
         Change("offered", "8001", "1.1")
     ]
     assert board.calls["1.1"].ivr_path == "greeting>general"
-    board.feed({"Event": "AgentConnect", "Uniqueid": "1.1", "Interface": "PJSIP/8001", "DestChannel": AGENT_CHANNEL,
-                "HoldTime": "12"}, 212.0)
+    board.feed(
+        {
+            "Event": "AgentConnect",
+            "Uniqueid": "1.1",
+            "Interface": "PJSIP/8001",
+            "DestChannel": AGENT_CHANNEL,
+            "HoldTime": "12",
+        },
+        212.0,
+    )
     call = board.calls["1.1"]
     assert (call.mode, call.agent_channel, call.agent_extension) == (CallMode.TALKING, AGENT_CHANNEL, "8001")
     assert board.agents["8001"].presence(212.0, 10) is Presence.ON_CALL
@@ -74,16 +98,32 @@ def test_a_call_from_queue_to_agent_to_wrap_up() -> None:
 def test_answers_after_15_seconds_do_not_count_as_in_time() -> None:
     board = logged_in_board()
     offered_call(board)
-    board.feed({"Event": "AgentConnect", "Uniqueid": "1.1", "Interface": "PJSIP/8001", "DestChannel": AGENT_CHANNEL,
-                "HoldTime": "16"}, 216.0)
+    board.feed(
+        {
+            "Event": "AgentConnect",
+            "Uniqueid": "1.1",
+            "Interface": "PJSIP/8001",
+            "DestChannel": AGENT_CHANNEL,
+            "HoldTime": "16",
+        },
+        216.0,
+    )
     assert (board.answered, board.answered_in_time) == (1, 0)
 
 
 def test_the_agent_leaving_a_call_that_goes_on_frees_the_agent() -> None:
     board = logged_in_board()
     offered_call(board)
-    board.feed({"Event": "AgentConnect", "Uniqueid": "1.1", "Interface": "PJSIP/8001", "DestChannel": AGENT_CHANNEL,
-                "HoldTime": "1"}, 201.0)
+    board.feed(
+        {
+            "Event": "AgentConnect",
+            "Uniqueid": "1.1",
+            "Interface": "PJSIP/8001",
+            "DestChannel": AGENT_CHANNEL,
+            "HoldTime": "1",
+        },
+        201.0,
+    )
     changes = board.feed({"Event": "Hangup", "Uniqueid": "1.2", "Channel": AGENT_CHANNEL}, 250.0)
     assert changes == [Change("left", "8001", "1.1")]
     assert "1.1" in board.calls and board.calls["1.1"].agent_extension is None
@@ -101,16 +141,42 @@ def test_ring_no_answer_puts_the_call_back_to_waiting() -> None:
 
 def test_reset_from_queue_status_replaces_the_mirror() -> None:
     board = logged_in_board()  # stale: Asterisk says otherwise below
-    board.reset([
-        {"Event": "QueueParams", "Queue": "hotline-general"},
-        {"Event": "QueueMember", "Queue": "hotline-general", "Name": "li", "Location": "PJSIP/8002",
-         "Membership": "dynamic", "Penalty": "2", "Paused": "1", "PausedReason": "meeting", "Status": "1",
-         "LastCall": "0"},
-        {"Event": "QueueMember", "Queue": "hotline-general", "Name": "8003", "Location": "PJSIP/8003",
-         "Membership": "static", "Penalty": "0", "Paused": "0", "Status": "1"},
-        {"Event": "QueueEntry", "Queue": "hotline-general", "Uniqueid": "9.9", "Channel": CALLER,
-         "CallerIDNum": "13900000000", "Wait": "40"},
-    ], now=1000.0)
+    board.reset(
+        [
+            {"Event": "QueueParams", "Queue": "hotline-general"},
+            {
+                "Event": "QueueMember",
+                "Queue": "hotline-general",
+                "Name": "li",
+                "Location": "PJSIP/8002",
+                "Membership": "dynamic",
+                "Penalty": "2",
+                "Paused": "1",
+                "PausedReason": "meeting",
+                "Status": "1",
+                "LastCall": "0",
+            },
+            {
+                "Event": "QueueMember",
+                "Queue": "hotline-general",
+                "Name": "8003",
+                "Location": "PJSIP/8003",
+                "Membership": "static",
+                "Penalty": "0",
+                "Paused": "0",
+                "Status": "1",
+            },
+            {
+                "Event": "QueueEntry",
+                "Queue": "hotline-general",
+                "Uniqueid": "9.9",
+                "Channel": CALLER,
+                "CallerIDNum": "13900000000",
+                "Wait": "40",
+            },
+        ],
+        now=1000.0,
+    )
     assert list(board.agents) == ["8002"]  # static members are not logged-in agents
     li = board.agents["8002"]
     assert (li.user, li.queues, li.pause_reason) == ("li", {"hotline-general": 2}, "meeting")
@@ -129,10 +195,20 @@ def test_wallboard_counts_agents_by_presence_and_waits_per_queue() -> None:
 def test_a_caller_requeued_while_held_frees_the_agent() -> None:
     board = logged_in_board()
     offered_call(board)
-    board.feed({"Event": "AgentConnect", "Uniqueid": "1.1", "Interface": "PJSIP/8001", "DestChannel": AGENT_CHANNEL,
-                "HoldTime": "1"}, 201.0)
+    board.feed(
+        {
+            "Event": "AgentConnect",
+            "Uniqueid": "1.1",
+            "Interface": "PJSIP/8001",
+            "DestChannel": AGENT_CHANNEL,
+            "HoldTime": "1",
+        },
+        201.0,
+    )
     board.calls["1.1"].mode = CallMode.HELD
-    changes = board.feed({"Event": "QueueCallerJoin", "Queue": "hotline-general", "Uniqueid": "1.1", "Channel": CALLER}, 260.0)
+    changes = board.feed(
+        {"Event": "QueueCallerJoin", "Queue": "hotline-general", "Uniqueid": "1.1", "Channel": CALLER}, 260.0
+    )
     assert changes == [Change("waiting", call_id="1.1"), Change("left", "8001", "1.1")]
     assert board.calls["1.1"].mode is CallMode.QUEUED and board.calls["1.1"].agent_extension is None
     assert board.agents["8001"].call_id is None

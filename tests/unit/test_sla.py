@@ -109,7 +109,9 @@ def test_a_deadline_within_confirmed_years_is_not_provisional() -> None:
 
 
 def test_local_closed_days_are_off_on_top_of_the_national_notice() -> None:
-    closed = Notice(2024, Scope.LOCAL, "市政府通知", (Holiday("城市纪念日", sh(2024, 10, 8).date(), sh(2024, 10, 8).date()),))
+    closed = Notice(
+        2024, Scope.LOCAL, "市政府通知", (Holiday("城市纪念日", sh(2024, 10, 8).date(), sh(2024, 10, 8).date()),)
+    )
     city = CAL.with_notice(closed)
     # Mon Sep 30: Oct 1-7 off and the city's Oct 8 too: 1 = Oct 9, 2 = Oct 10.
     assert add_working_days(sh(2024, 9, 30, 23, 0), 2, city) == end_of(2024, 10, 10)
@@ -174,7 +176,10 @@ def test_urgent_ticket_also_has_a_contact_deadline() -> None:
 def test_city_policy_overrides_limits() -> None:
     city = SlaPolicy(limits={**POLICY.limits, RequestType.COMPLAINT: 5}, urgent_contact_minutes=20)
     deadlines = deadline_for(RequestType.COMPLAINT, True, sh(2024, 10, 8, 10, 0), city, CAL)
-    assert (deadlines.close_by, deadlines.contact_by) == (end_of(2024, 10, 14), sh(2024, 10, 8, 10, 20))  # Oct 9-12 (调休), 14
+    assert (deadlines.close_by, deadlines.contact_by) == (
+        end_of(2024, 10, 14),
+        sh(2024, 10, 8, 10, 20),
+    )  # Oct 9-12 (调休), 14
     assert SlaPolicy().limits[RequestType.COMPLAINT] == 15
 
 
@@ -257,9 +262,7 @@ def test_urgent_contact_deadline_is_thirty_minutes() -> None:
         (None, None, sh(2024, 10, 8, 11, 0), UrgentState.LATE),
     ],
 )
-def test_urgent_state(
-    contacted: datetime | None, on_site: datetime | None, now: datetime, state: UrgentState
-) -> None:
+def test_urgent_state(contacted: datetime | None, on_site: datetime | None, now: datetime, state: UrgentState) -> None:
     assert urgent_state(URGENT_AT, contacted, on_site, now) is state
 
 

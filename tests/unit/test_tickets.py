@@ -224,7 +224,11 @@ def test_illegal_transition_for_department_lists_its_own_actions() -> None:
     with pytest.raises(IllegalTransition) as caught:
         apply(at_status(S.DISPATCHED), Command(A.REPLY, reply=make_reply()), WATER, AT)
     assert caught.value.allowed_actions == [
-        "sign", "return_ticket", "request_extension", "record_contact", "record_on_site"
+        "sign",
+        "return_ticket",
+        "request_extension",
+        "record_contact",
+        "record_on_site",
     ]
 
 

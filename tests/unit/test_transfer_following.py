@@ -141,15 +141,22 @@ def test_a_finished_transfer_is_not_moved_by_later_events() -> None:
 def test_a_blind_transfer_that_rings_out_is_offered_back() -> None:
     event = {"Event": "UserEvent", "UserEvent": "HotlineTransferFailed", "CallId": "1.1", "DialStatus": "NOANSWER"}
     followed = follow_dialplan_report(BLIND.to(TransferState.RINGING, 1.0), event, 2.0)
-    assert followed.transfer is not None and (followed.transfer.state, followed.transfer.reason) == ("failed", "NOANSWER")
-    assert followed.actions == (Announce(followed.transfer, "the target did not answer (NOANSWER); the caller is offered back to you"),)
+    assert followed.transfer is not None and (followed.transfer.state, followed.transfer.reason) == (
+        "failed",
+        "NOANSWER",
+    )
+    assert followed.actions == (
+        Announce(followed.transfer, "the target did not answer (NOANSWER); the caller is offered back to you"),
+    )
 
 
 def test_an_unanswered_three_way_call_leaves_the_caller_with_the_agent() -> None:
     conference = Transfer("1.1", TransferKind.CONFERENCE, "department:D001", "agent-a", 0.0)
     followed = follow_originate(conference, {"Event": "OriginateResponse", "Response": "Failure", "Reason": "5"}, 1.0)
     assert followed.transfer is not None and followed.transfer.reason == "BUSY"
-    assert followed.actions == (Announce(followed.transfer, "department:D001 did not answer (BUSY); the caller is still with you"),)
+    assert followed.actions == (
+        Announce(followed.transfer, "department:D001 did not answer (BUSY); the caller is still with you"),
+    )
 
 
 def test_events_about_no_transfer_change_nothing() -> None:

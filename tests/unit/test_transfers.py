@@ -53,9 +53,15 @@ def ticket(status: TicketStatus = TicketStatus.DRAFT) -> Ticket:
 @pytest.mark.parametrize("status", [TicketStatus.DRAFT, TicketStatus.ACCEPTED, TicketStatus.DISPATCHED])
 def test_handoff_recorded_on_an_open_ticket_with_who_when_and_answer(status: TicketStatus) -> None:
     handoff = EmergencyHandoff("110", "wang", NOW, direct=False, answered_at=NOW)
-    changed, audit = apply(ticket(status), Command(Action.RECORD_HANDOFF, handoff=handoff), Actor("wang", Role.AGENT), NOW)
+    changed, audit = apply(
+        ticket(status), Command(Action.RECORD_HANDOFF, handoff=handoff), Actor("wang", Role.AGENT), NOW
+    )
     assert changed.handoffs == (handoff,) and changed.status is status
-    assert (audit.action, audit.actor_id, audit.note) == (Action.RECORD_HANDOFF, "wang", "110 answered (three-way call)")
+    assert (audit.action, audit.actor_id, audit.note) == (
+        Action.RECORD_HANDOFF,
+        "wang",
+        "110 answered (three-way call)",
+    )
 
 
 def test_unanswered_handoff_note_and_missing_data() -> None:

@@ -10,13 +10,33 @@ from routing.text import tokens
 from routing.triage import Triage, is_urgent, request_type, triage_report
 
 CITY = [
-    {"code": "urban", "name": "城管执法局", "duties": "负责市容环境卫生、占道经营和违章搭建查处。", "keywords": ["占道经营", "摆摊", "违建"]},
-    {"code": "env", "name": "生态环境局", "duties": "负责大气和水污染防治,查处企业偷排和工业噪声扰民。", "keywords": ["偷排", "污染"]},
-    {"code": "fund", "name": "住房公积金管理中心", "duties": "负责住房公积金缴存、提取和贷款。", "keywords": ["公积金"]},
+    {
+        "code": "urban",
+        "name": "城管执法局",
+        "duties": "负责市容环境卫生、占道经营和违章搭建查处。",
+        "keywords": ["占道经营", "摆摊", "违建"],
+    },
+    {
+        "code": "env",
+        "name": "生态环境局",
+        "duties": "负责大气和水污染防治,查处企业偷排和工业噪声扰民。",
+        "keywords": ["偷排", "污染"],
+    },
+    {
+        "code": "fund",
+        "name": "住房公积金管理中心",
+        "duties": "负责住房公积金缴存、提取和贷款。",
+        "keywords": ["公积金"],
+    },
     {"code": "med", "name": "医疗保障局", "duties": "负责医疗保险参保缴费和报销。", "keywords": ["医保"]},
     {"code": "donghu", "name": "东湖区人民政府", "duties": "负责东湖区辖区综合管理。", "keywords": ["东湖"]},
-    {"code": "donghu.street", "name": "东湖街道办事处", "duties": "负责东湖街道社区管理和邻里纠纷调解。", "parent": "donghu",
-     "keywords": ["东湖街道", "湖心社区"]},
+    {
+        "code": "donghu.street",
+        "name": "东湖街道办事处",
+        "duties": "负责东湖街道社区管理和邻里纠纷调解。",
+        "parent": "donghu",
+        "keywords": ["东湖街道", "湖心社区"],
+    },
 ]
 
 

@@ -10,17 +10,17 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0004'
-down_revision: str | None = '0003'
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('departments') as batch:
-        batch.add_column(sa.Column('phone', sa.String(length=20), nullable=True))
+    with op.batch_alter_table("departments") as batch:
+        batch.add_column(sa.Column("phone", sa.String(length=20), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('departments') as batch:
-        batch.drop_column('phone')
+    with op.batch_alter_table("departments") as batch:
+        batch.drop_column("phone")

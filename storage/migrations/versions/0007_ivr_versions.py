@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0007'
-down_revision: str | None = '0006'
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -19,27 +19,29 @@ APPEND_ONLY = ("ivr_versions", "ivr_events")
 
 
 def upgrade() -> None:
-    op.create_table('ivr_versions',
-    sa.Column('number', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('source', sa.Text(), nullable=False),
-    sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('created_by', sa.String(length=64), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('number', name=op.f('pk_ivr_versions'))
+    op.create_table(
+        "ivr_versions",
+        sa.Column("number", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("source", sa.Text(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("number", name=op.f("pk_ivr_versions")),
     )
-    op.create_table('ivr_events',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('actor', sa.String(length=64), nullable=False),
-    sa.Column('action', sa.String(length=16), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('detail', sa.Text(), nullable=False),
-    sa.CheckConstraint("action IN ('draft', 'publish', 'rollback')", name=op.f('ck_ivr_events_action')),
-    sa.ForeignKeyConstraint(['version'], ['ivr_versions.number'], name=op.f('fk_ivr_events_version_ivr_versions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ivr_events'))
+    op.create_table(
+        "ivr_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.CheckConstraint("action IN ('draft', 'publish', 'rollback')", name=op.f("ck_ivr_events_action")),
+        sa.ForeignKeyConstraint(["version"], ["ivr_versions.number"], name=op.f("fk_ivr_events_version_ivr_versions")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ivr_events")),
     )
-    with op.batch_alter_table('ivr_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_ivr_events_version'), ['version'], unique=False)
+    with op.batch_alter_table("ivr_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ivr_events_version"), ["version"], unique=False)
 
     # Who changed the IVR, and what each version said, cannot be rewritten: append-only in the database.
     if op.get_bind().dialect.name == "postgresql":
@@ -66,8 +68,8 @@ def downgrade() -> None:
         for table in APPEND_ONLY:
             op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
         op.execute("DROP FUNCTION ivr_append_only()")
-    with op.batch_alter_table('ivr_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ivr_events_version'))
+    with op.batch_alter_table("ivr_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ivr_events_version"))
 
-    op.drop_table('ivr_events')
-    op.drop_table('ivr_versions')
+    op.drop_table("ivr_events")
+    op.drop_table("ivr_versions")
