@@ -34,8 +34,10 @@ def make_api(sessions: Callable[[], Session]) -> Callable[..., TestClient]:
 
     def make(client: tuple[str, int] | None = None, **context: Any) -> TestClient:
         ctx = ApiContext(sessions=sessions, health=lambda: dict(HEALTHY), **context)
-        extra = {"client": client} if client else {}
-        return TestClient(create_app(ctx), raise_server_exceptions=False, **extra)
+        app = create_app(ctx)
+        if client is None:
+            return TestClient(app, raise_server_exceptions=False)
+        return TestClient(app, raise_server_exceptions=False, client=client)
 
     return make
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import timedelta
+from typing import cast
 
 import httpx
 import websockets
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from websockets.exceptions import ConnectionClosed
 
@@ -29,7 +31,7 @@ async def signed_in(port: int, username: str) -> str:
 
 
 async def closed_without_a_screen_pop(socket: websockets.ClientConnection) -> None:
-    async def next_message() -> str:
+    async def next_message() -> str | bytes:
         return await socket.recv()
 
     try:
@@ -38,11 +40,11 @@ async def closed_without_a_screen_pop(socket: websockets.ClientConnection) -> No
         return
     except TimeoutError:
         raise AssertionError(f"the socket is still open {CLOSE_WITHIN_SECONDS} s after its token ended") from None
-    raise AssertionError(f"the socket delivered a message after its token ended: {message}")
+    raise AssertionError(f"the socket delivered a message after its token ended: {message!r}")
 
 
 async def test_logout_closes_the_live_socket(make_api: Callable[..., TestClient], add_user: Callable[..., str]) -> None:
-    app = make_api().app
+    app = cast(FastAPI, make_api().app)
     ctx: ApiContext = app.state.context
     username = add_user("agent")
     async with served(app) as port:
@@ -62,7 +64,7 @@ async def test_an_expired_token_closes_the_live_socket(
     make_api: Callable[..., TestClient], add_user: Callable[..., str]
 ) -> None:
     lifetime = timedelta(seconds=2)
-    app = make_api(token_lifetime=lifetime).app
+    app = cast(FastAPI, make_api(token_lifetime=lifetime).app)
     ctx: ApiContext = app.state.context
     username = add_user("agent")
     async with served(app) as port:

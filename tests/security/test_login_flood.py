@@ -195,7 +195,8 @@ async def test_a_login_flood_does_not_hold_up_an_agent(file_database: FileDataba
                     await asyncio.sleep(0.2)
             finally:
                 stop.set()
-                await asyncio.to_thread(lambda: [thread.join() for thread in flooders])
+                for thread in flooders:
+                    await asyncio.to_thread(thread.join)
 
     locked = [detail for status, detail in statuses if status == 503]
     seen = (
