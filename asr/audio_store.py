@@ -9,13 +9,15 @@ import os
 from pathlib import Path
 from typing import BinaryIO
 
+from storage.private_files import open_private, private_dir
+
 FLUSH_EVERY_BYTES = 32000  # about a second of 16 kHz audio
 
 
 class AudioWriter:
     def __init__(self, path: Path):
         self.path = path
-        self._out: BinaryIO = open(path, "ab")
+        self._out: BinaryIO = open(open_private(path, append=True), "ab")  # noqa: SIM115  # open until close()
         self._unflushed = 0
         self.bytes_written = path.stat().st_size
 
@@ -39,13 +41,14 @@ class AudioWriter:
 class AudioStore:
     def __init__(self, directory: Path):
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)
 
     def path(self, stream_id: str) -> Path:
         return self.directory / f"{stream_id}.sln16"
 
     def open(self, stream_id: str, metadata: dict) -> AudioWriter:
         sidecar = self.directory / f"{stream_id}.json"
-        sidecar.write_text(json.dumps(metadata, ensure_ascii=False), encoding="utf-8")
+        with open(open_private(sidecar), "w", encoding="utf-8") as out:
+            out.write(json.dumps(metadata, ensure_ascii=False))
         return AudioWriter(self.path(stream_id))
 

@@ -81,6 +81,7 @@ running() { [[ -f $PIDFILE ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
 start() {
   [[ -f $STAMP ]] || install
+  umask 077  # config with secrets, logs, spools and recordings: not for other users (not for install: the chroot's files stay readable)
   if running; then log "already running"; return; fi
   log "rendering asterisk_conf/ into $ROOT/etc/asterisk-$INSTANCE"
   rm -rf "$ROOT/etc/asterisk-$INSTANCE"

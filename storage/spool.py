@@ -15,6 +15,7 @@ from typing import Any
 from prometheus_client import Counter
 
 from storage.database import DATABASE_UNREACHABLE
+from storage.private_files import open_private, private_dir
 
 log = logging.getLogger(__name__)
 SET_ASIDE = Counter(
@@ -30,13 +31,13 @@ def _file_key(key: str) -> str:
 class DurableSpool:
     def __init__(self, directory: Path):
         self._dir = directory
-        self._dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self._dir)
         self.failed_dir = directory / "failed"
 
     def put(self, key: str, item: dict[str, Any]) -> Path:
         path = self._dir / f"{time.time_ns():020d}-{_file_key(key)}.json"
         partial = path.with_suffix(".part")
-        with open(partial, "w", encoding="utf-8") as out:
+        with open(open_private(partial), "w", encoding="utf-8") as out:
             json.dump(item, out, ensure_ascii=False)
             out.flush()
             os.fsync(out.fileno())
@@ -76,7 +77,7 @@ class DurableSpool:
                 return len(pending) - index, exc
             except Exception:
                 log.exception("spooled item %s could not be stored; set aside in %s", path.name, self.failed_dir)
-                self.failed_dir.mkdir(exist_ok=True)
+                private_dir(self.failed_dir)
                 path.rename(self.failed_dir / path.name)
                 SET_ASIDE.labels(self._dir.name).inc()
                 continue
