@@ -7,13 +7,15 @@ never touch other calls. Asterisk itself falls back to the default queue if we f
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import logging
 import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from agi import metrics
 from agi.channel import BadAGIEnvironment, read_environment
@@ -30,6 +32,8 @@ class FastAGIServer:
         self._listener = socket.create_server((host, port), backlog=1024, reuse_port=False)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agi")
         self._stopping = threading.Event()
+        self._open: set[socket.socket] = set()  # accepted connections whose session has not ended
+        self._open_changed = threading.Condition()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -45,27 +49,51 @@ class FastAGIServer:
                     break
                 raise
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._pool.submit(self._serve, conn)
+            with self._open_changed:
+                if self._stopping.is_set():
+                    conn.close()
+                    break
+                self._open.add(conn)
+                queued = self._pool.submit(self._serve, conn)
+            queued.add_done_callback(functools.partial(self._close_if_cancelled, conn))
 
-    def shutdown(self) -> None:
-        self._stopping.set()
-        try:
+    def shutdown(self, grace_seconds: float = 0.0) -> None:
+        """Stops accepting; sessions in progress get `grace_seconds` to finish, then their connections
+        are closed (their calls go on at the dialplan's fallback). Blocks for at most that long."""
+        with self._open_changed:
+            self._stopping.set()
+        with contextlib.suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self._listener.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._open_changed:
+            self._open_changed.wait_for(lambda: not self._open, timeout=grace_seconds)
+            left = list(self._open)
+        if left:
+            log.warning("FastAGI stopping: %d sessions cut short", len(left))
+        for conn in left:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
     def _serve(self, conn: socket.socket) -> None:
         try:
             metrics.SESSIONS.labels(self._session(conn)).inc()
         finally:
-            # shutdown, not only close: file objects made from the socket keep its descriptor open.
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            conn.close()
+            self._close(conn)
+
+    def _close_if_cancelled(self, conn: socket.socket, queued: Future[None]) -> None:
+        """A connection still queued at shutdown (every worker busy) is cancelled there: closed here."""
+        if queued.cancelled():
+            self._close(conn)
+
+    def _close(self, conn: socket.socket) -> None:
+        # shutdown, not only close: file objects made from the socket keep its descriptor open.
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_RDWR)
+        conn.close()
+        with self._open_changed:
+            self._open.discard(conn)
+            self._open_changed.notify_all()
 
     def _session(self, conn: socket.socket) -> str:
         try:

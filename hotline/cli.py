@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -13,13 +14,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hotline.calendar_cli import register as register_calendar
-from hotline.settings import REPO_ROOT, Settings, ensure_secrets_file
+from hotline.settings import REPO_ROOT, RUN_DIR, SECRETS_FILE, Settings, ensure_secrets_file
 
 ASTERISK_SCRIPT = REPO_ROOT / "scripts" / "asterisk.sh"
 
 
 def _settings() -> Settings:
+    from storage.private_files import private_dir
+
     ensure_secrets_file()
+    private_dir(RUN_DIR)  # the database, secrets, spools and callers' audio live here by default
     return Settings()
 
 
@@ -49,17 +53,18 @@ def cmd_asterisk_config(args: argparse.Namespace) -> None:
 
 
 def cmd_agi(_: argparse.Namespace) -> None:
-    from hotline.system import build_agi_server
+    from hotline.system import STOP_GRACE_SECONDS, build_agi_server
     from services.calendar import WorkingCalendars
     from storage.database import make_engine, make_session_factory
 
     settings = _settings()
     sessions = make_session_factory(make_engine(settings.database_url))
     server = build_agi_server(settings, sessions, WorkingCalendars(sessions))
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager stops it as Ctrl-C does
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        server.shutdown()
+        server.shutdown(STOP_GRACE_SECONDS)  # calls in the IVR now finish first
 
 
 def cmd_up(_: argparse.Namespace) -> None:
@@ -68,10 +73,12 @@ def cmd_up(_: argparse.Namespace) -> None:
 
     settings = _settings()
     upgrade_database(settings.database_url)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop Asterisk on SIGTERM too
-    subprocess.run([str(ASTERISK_SCRIPT), "start"], check=True)
-    print(_how_to_call(settings), flush=True)
+    # SIGTERM as Ctrl-C: the API's server stops gracefully on either and run_system then stops the rest;
+    # outside it, KeyboardInterrupt. Either way Asterisk is stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
+        subprocess.run([str(ASTERISK_SCRIPT), "start"], check=True)
+        print(_how_to_call(settings), flush=True)
         asyncio.run(run_system(settings))
     except KeyboardInterrupt:
         pass
@@ -87,8 +94,8 @@ hotline12345 is up: Asterisk SIP on {host}:{settings.sip_port}, FastAGI on {sett
 agent API on http://{host}:{settings.api_port}/api/v1/health, database {settings.database_url}.
 
 Register a softphone (any SIP client on this machine):
-  server {host}:{settings.sip_port} (UDP)   user {agent}   password {settings.sip_password(agent)}
-  (all agents and department phones: `hotline sip-credentials`)
+  server {host}:{settings.sip_port} (UDP)   user {agent}   password: `.venv/bin/hotline sip-credentials`
+  (it prints every agent's and department phone's; they derive from HOTLINE_SIP_SECRET in {SECRETS_FILE})
 Then log the agent in to the queues, so calls ring that phone:
   .venv/bin/hotline user add wang --role agent        (asks for a password)
   TOKEN=$(curl -s -X POST http://{host}:{settings.api_port}/api/v1/auth/login -H 'content-type: application/json' \\
@@ -101,7 +108,7 @@ Place a call to 12345 as the carrier would (SIPp; the call is answered, greeted,
 
 Speech: the Vosk model is read from {settings.asr_model_dir} (`hotline asr check`; README, "The speech
 model"); without it calls go on and callers' audio waits on disk to be transcribed.
-Recent calls: `hotline calls`.  Callbacks: GET /api/v1/callbacks.  Stop: Ctrl-C.
+Recent calls: `hotline calls`.  Callbacks: GET /api/v1/callbacks.  Stop: Ctrl-C or SIGTERM.
 """
 
 
@@ -138,8 +145,8 @@ def cmd_ivr_simulate(args: argparse.Namespace) -> int:
     from domain.tickets import SHANGHAI
     from ivr.engine import CallFacts, QueueStatus
     from ivr.simulate import World, describe, simulate
-    from services.ivr_versions import IvrAdminError
     from ivr.validation import InvalidFlow, load_flow
+    from services.ivr_versions import IvrAdminError
 
     settings = Settings()
     try:
@@ -349,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(0o077)  # secrets, the database and callers' audio are for this user only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)

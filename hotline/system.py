@@ -45,7 +45,7 @@ from telephony.cti import build_cti
 from telephony.cti_config import CtiConfig
 
 log = logging.getLogger(__name__)
-STOP_GRACE_SECONDS = 3.0  # on SIGTERM/Ctrl-C: for open API connections, then for IVR sessions in progress
+STOP_GRACE_SECONDS = 3  # on SIGTERM/Ctrl-C: for open API connections, then for IVR sessions in progress
 
 
 def build_agi_server(
