@@ -1,4 +1,5 @@
-"""Figures the centre reports: KPIs by period, department and type; the daily report (日报); how good the\nspeech drafts are."""
+"""Figures the centre reports: KPIs by period, department and type; the daily report (日报); how good the
+speech drafts are."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from agent_api.context import ApiContext, context, db, require
 from agent_api.params import day_query
+from agent_api.report_models import DailyOut, DraftsOut, KpisOut
 from domain.drafts import draft_accuracy
 from domain.errors import Invalid
 from domain.kpis import call_kpis, daily_report, ticket_kpis
@@ -27,7 +29,11 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, SHANGHAI)
 
 
-@router.get("/kpis", summary="Ticket and call KPIs for [start, end] (Shanghai days), optionally one unit or type")
+@router.get(
+    "/kpis",
+    summary="Ticket and call KPIs for [start, end] (Shanghai days), optionally one unit or type",
+    response_model_exclude_unset=True,  # `calls` only for the whole centre
+)
 def kpis(
     start: date = day_query("2026-11-01"),
     end: date = day_query("2026-11-30"),
@@ -36,7 +42,7 @@ def kpis(
     _: User = Depends(require("supervisor", "admin")),
     session: Session = Depends(db),
     ctx: ApiContext = Depends(context),
-) -> dict:
+) -> KpisOut:
     if end < start:
         raise Invalid("end is before start", code="invalid_range")
     since, until = _day_start(start), _day_start(end + timedelta(days=1))
@@ -53,7 +59,7 @@ def kpis(
     }
     if unit is None and request_type is None:
         report["calls"] = call_kpis(call_records_between(session, since, until))
-    return report
+    return KpisOut.model_validate(report)
 
 
 @router.get("/daily", summary="日报: volumes, top types and places, largest day-over-day rises")
@@ -62,11 +68,11 @@ def daily(
     _: User = Depends(require("supervisor", "admin")),
     session: Session = Depends(db),
     ctx: ApiContext = Depends(context),
-) -> dict:
+) -> DailyOut:
     today = ticket_facts(session, _day_start(day), _day_start(day + timedelta(days=1)))
     yesterday = ticket_facts(session, _day_start(day - timedelta(days=1)), _day_start(day))
     calendar = CalendarStatus.of(ctx.calendars.current(session), day)
-    return daily_report(day, today, yesterday) | {"calendar_warnings": calendar.warnings}
+    return DailyOut.model_validate(daily_report(day, today, yesterday) | {"calendar_warnings": calendar.warnings})
 
 
 @router.get("/drafts", summary="How much of the speech drafts agents kept, per field, for [start, end] (Shanghai days)")
@@ -75,8 +81,8 @@ def drafts(
     end: date = day_query("2026-11-30"),
     _: User = Depends(require("supervisor", "admin")),
     session: Session = Depends(db),
-) -> dict:
+) -> DraftsOut:
     if end < start:
         raise Invalid("end is before start", code="invalid_range")
     changes = draft_outcomes(session, _day_start(start), _day_start(end + timedelta(days=1)))
-    return {"start": start.isoformat(), "end": end.isoformat(), "drafts": len(changes), "kept": draft_accuracy(changes)}
+    return DraftsOut(start=start.isoformat(), end=end.isoformat(), drafts=len(changes), kept=draft_accuracy(changes))
