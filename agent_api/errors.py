@@ -118,8 +118,8 @@ def responses(*statuses: int, **models: type[ErrorOut]) -> dict[int | str, dict[
 
 def document_errors(app: FastAPI) -> None:
     """Lists, on every operation of the OpenAPI description, the refusals any route of its kind may
-    give besides its own listed ones: signing in, validation (in our error body, not FastAPI's), and
-    404 where the path names something."""
+    give besides its own listed ones: signing in, validation (in our error body, not FastAPI's), 404
+    where the path names something, and 413 where a body is sent."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -131,11 +131,12 @@ def document_errors(app: FastAPI) -> None:
         error_schema = {"$ref": "#/components/schemas/ErrorOut"}
         for path, operations in document.get("paths", {}).items():
             statuses = [*(PUBLIC if path in PUBLIC_PATHS else SIGNED_IN), *((404,) if "{" in path else ())]
-            for operation in operations.values():
+            for method, operation in operations.items():
                 replies = operation.setdefault("responses", {})
                 if "HTTPValidationError" in str(replies.get("422", "")):
                     del replies["422"]
-                for status in statuses:
+                sends_a_body = method in ("post", "put", "patch")  # bounded before it is read (body_limit)
+                for status in (*statuses, *((413,) if sends_a_body else ())):
                     replies.setdefault(
                         str(status),
                         {

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -57,7 +57,13 @@ def parse_json(text: str) -> list[KnowledgeEntry]:
 
 def parse_csv(text: str) -> list[KnowledgeEntry]:
     """UTF-8 CSV with a header row; rows are numbered as a spreadsheet shows them (header = row 1)."""
-    rows = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
+        return _parse_rows(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    except csv.Error as exc:  # e.g. a field over the csv module's limit (128 KiB), or a stray NUL
+        raise ImportErrors([f"not readable as CSV: {exc}"]) from None
+
+
+def _parse_rows(rows: Iterator[list[str]]) -> list[KnowledgeEntry]:
     header = [name.strip() for name in next(rows, [])]
     errors = [f"header: unknown column {name!r}" for name in header if name not in FIELDS]
     errors += [f"header: missing column {name!r}" for name in REQUIRED if name not in header]

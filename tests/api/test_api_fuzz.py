@@ -16,17 +16,17 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis.checks import response_schema_conformance, status_code_conformance
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from schemathesis.checks import response_schema_conformance, status_code_conformance
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from agent_api.app import create_app
 from agent_api.context import ApiContext
-from services.ivr_versions import IvrAdmin
 from ivr.validation import FlowCatalogue, parse_flow_text
+from services.ivr_versions import IvrAdmin
 from storage.users import create_user, store_token
 from telephony.prompt_audio import PromptAudioStore
 from telephony.prompts import PromptInstaller
@@ -117,7 +117,7 @@ def fresh_tokens(connection: Connection, full_api: TestClient) -> Callable[[], l
         now = datetime.now(UTC)
         tokens = [secrets.token_urlsafe(24) for _ in ids]
         with Session(bind=connection, join_transaction_mode="create_savepoint") as session, session.begin():
-            for token, user_id in zip(tokens, ids):
+            for token, user_id in zip(tokens, ids, strict=True):
                 store_token(session, token, user_id, now, now + timedelta(hours=1))
         return [{"Authorization": f"Bearer {token}"} for token in tokens]
 
