@@ -51,4 +51,3 @@ class AudioStore:
         with open(open_private(sidecar), "w", encoding="utf-8") as out:
             out.write(json.dumps(metadata, ensure_ascii=False))
         return AudioWriter(self.path(stream_id))
-

@@ -63,9 +63,15 @@ class Var(StrEnum):
     CALLBACK_QUEUE = "CB_QUEUE"
     CALLBACK_PRIORITY = "CB_PRIORITY"
     CALLBACK_CALL = "CB_CALL"
+    # the barred list, written into AstDB through Context.BARRED_LIST
+    BARRED_NUMBERS = "BARRED_NUMBERS"
     # simulated callers
     SIM_HOLD = "SIM_HOLD"
     SIM_AUDIO = "SIM_AUDIO"
+
+
+class AstDbFamily(StrEnum):
+    BARRED = "hotline-barred"  # one key per barred number; the dialplan refuses them even without our AGI
 
 
 class ConfUser(StrEnum):

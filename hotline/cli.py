@@ -160,8 +160,10 @@ def cmd_ivr_simulate(args: argparse.Namespace) -> int:
         return 1
     facts = CallFacts(args.caller, args.barred, now if now.tzinfo else now.replace(tzinfo=SHANGHAI), args.longest_wait)
     world = World(
-        tickets=dict(t.split("=", 1) for t in args.ticket), recent_calls=args.recent_calls,
-        queue=QueueStatus(args.queue_waiting, args.queue_wait), callback_booked=not args.callback_fails,
+        tickets=dict(t.split("=", 1) for t in args.ticket),
+        recent_calls=args.recent_calls,
+        queue=QueueStatus(args.queue_waiting, args.queue_wait),
+        callback_booked=not args.callback_fails,
         calendar=_calendars(settings).in_force(),
     )
     run = simulate(flow, facts, [k for k in args.keys.split(",") if k] if args.keys else [], world)
@@ -300,9 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="flow file; the shipped flow (HOTLINE_IVR_FLOW_FILE) if left out")
     p.set_defaults(func=cmd_ivr_validate)
     p = ivr.add_parser(
-        "simulate", help="dry-run a flow: the path a call takes with the keys, time and caller given",
+        "simulate",
+        help="dry-run a flow: the path a call takes with the keys, time and caller given",
         description="KEYS: one entry per point where the flow listens (a play with keys, a menu, digits, a callback "
-                    "offer, a voice message), comma-separated; '-' for no key, digits for a number, any word for speech.",
+        "offer, a voice message), comma-separated; '-' for no key, digits for a number, any word for speech.",
     )
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("file", nargs="?", help="flow file")

@@ -49,15 +49,20 @@ STOP_GRACE_SECONDS = 3  # on SIGTERM/Ctrl-C: for open API connections, then for 
 
 
 def build_agi_server(
-    settings: Settings, sessions: sessionmaker[Session], calendars: WorkingCalendars,
-    board: QueueBoard | None = None, speech: Speech | None = None,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    calendars: WorkingCalendars,
+    board: QueueBoard | None = None,
+    speech: Speech | None = None,
 ) -> FastAGIServer:
     """The IVR server; with call control it knows queue waits, with speech it takes voice messages."""
     return FastAGIServer(
         settings.bind_host,
         settings.agi_port,
         build_call_session(
-            settings, sessions, calendars,
+            settings,
+            sessions,
+            calendars,
             longest_wait=(lambda: board.longest_wait(time.time())) if board else lambda: 0.0,
             voice_message=speech.voice_message_dial if speech else lambda _call, _caller: None,
         ),
@@ -150,9 +155,16 @@ async def run_system(settings: Settings) -> None:
     api_context = ApiContext(
         sessions=sessions,
         health=system_health(sessions, ami.logged_in.is_set, agi_thread.is_alive, lambda: speech.service.asr_available),
-        health_warnings=system_warnings(calendars), cti=cti, hub=hub, indexes=indexes, ivr=ivr,
-        prompt_audio=prompt_audio_store(settings), ticket_backlog=backlog, intake=intake,
-        callback_numbers=CallbackNumbers(settings.callback_numbers), **api_limits(settings),
+        health_warnings=system_warnings(calendars),
+        cti=cti,
+        hub=hub,
+        indexes=indexes,
+        ivr=ivr,
+        prompt_audio=prompt_audio_store(settings),
+        ticket_backlog=backlog,
+        intake=intake,
+        callback_numbers=CallbackNumbers(settings.callback_numbers),
+        **api_limits(settings),
     )
     tasks = [
         asyncio.create_task(recorder.run(recorder_events), name="call-recorder"),
@@ -166,7 +178,11 @@ async def run_system(settings: Settings) -> None:
 
     api = uvicorn.Server(
         uvicorn.Config(
-            create_app(api_context), host=settings.bind_host, port=settings.api_port, log_level="warning", lifespan="off",
+            create_app(api_context),
+            host=settings.bind_host,
+            port=settings.api_port,
+            log_level="warning",
+            lifespan="off",
             timeout_graceful_shutdown=STOP_GRACE_SECONDS,  # agents' live websockets would hold it for ever
         )
     )

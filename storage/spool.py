@@ -19,7 +19,8 @@ from storage.private_files import open_private, private_dir
 
 log = logging.getLogger(__name__)
 SET_ASIDE = Counter(
-    "hotline_spool_items_set_aside_total", "Spooled items that could not be stored (not for an outage) and were set aside",
+    "hotline_spool_items_set_aside_total",
+    "Spooled items that could not be stored (not for an outage) and were set aside",
     ["spool"],
 )
 

@@ -15,12 +15,13 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 
+from domain.dialplan_names import AstDbFamily, Context, Var
 from telephony.ami import AmiClient, AmiError
 
 log = logging.getLogger(__name__)
 
-FAMILY = "hotline-barred"
-CONTEXT = "hotline-barred-list"
+FAMILY = AstDbFamily.BARRED
+CONTEXT = Context.BARRED_LIST
 BATCH = 40  # numbers per Originate: its Variable header stays well under AMI's 1024-byte line
 _NUMBER = re.compile(r"[0-9+]{1,20}")  # what the dialplan leaves of a caller ID
 
@@ -85,12 +86,20 @@ class BarredListMirror:
         """Puts or deletes `numbers`, keeping `mirrored` (what AstDB holds) up to date batch by batch."""
         pending = sorted(numbers)
         for start in range(0, len(pending), BATCH):
-            batch = pending[start:start + BATCH]
-            await self._ami.action({
-                "Action": "Originate", "Channel": f"Local/{operation}@{CONTEXT}", "Context": CONTEXT,
-                "Exten": "done", "Priority": "1", "Timeout": "10000", "Async": "false",
-                "Variable": f"BARRED_NUMBERS={'&'.join(batch)}",
-            }, timeout=15)
+            batch = pending[start : start + BATCH]
+            await self._ami.action(
+                {
+                    "Action": "Originate",
+                    "Channel": f"Local/{operation}@{CONTEXT}",
+                    "Context": CONTEXT,
+                    "Exten": "done",
+                    "Priority": "1",
+                    "Timeout": "10000",
+                    "Async": "false",
+                    "Variable": f"{Var.BARRED_NUMBERS}={'&'.join(batch)}",
+                },
+                timeout=15,
+            )
             if operation == "put":
                 mirrored.update(batch)
             else:

@@ -39,10 +39,15 @@ def _render(text: str, target: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
         # On standard input, never on the command line: a prompt beginning with '-' would be read as an option.
-        _run(["espeak-ng", "-v", VOICE, "-s", str(WORDS_PER_MINUTE), "-w", str(raw), "--stdin"], f"prompt {text!r}",
-             stdin=text)
-        _run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(target)],
-             f"prompt {text!r}")
+        _run(
+            ["espeak-ng", "-v", VOICE, "-s", str(WORDS_PER_MINUTE), "-w", str(raw), "--stdin"],
+            f"prompt {text!r}",
+            stdin=text,
+        )
+        _run(
+            ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(target)],
+            f"prompt {text!r}",
+        )
 
 
 def _place(target: Path, write: Callable[[Path], object]) -> None:
@@ -94,6 +99,5 @@ class PromptInstaller:
         """Prompt name -> the sound name to play, every file in place. Safe to run concurrently:
         each file is written under a private name and renamed into place."""
         return {
-            name: self.recording(p.audio) if isinstance(p, AudioPrompt) else self.text(p)
-            for name, p in prompts.items()
+            name: self.recording(p.audio) if isinstance(p, AudioPrompt) else self.text(p) for name, p in prompts.items()
         }

@@ -43,7 +43,8 @@ schemathesis.openapi.format(
 )
 HOSTILE_TEXT = st.text(
     st.one_of(st.characters(), st.characters(categories=["Cs"]), st.sampled_from("\x00\u202e\ufeff\n")),
-    min_size=1, max_size=12,
+    min_size=1,
+    max_size=12,
 )
 DEEP = 1000  # nesting deeper than Python's default recursion limit
 NESTED = "\x00nested deep\x00"  # stands for DEEP-nested lists around a NUL, written into the JSON text
@@ -111,7 +112,10 @@ def fresh_tokens(connection: Connection, full_api: TestClient) -> Callable[[], l
     """New tokens for an admin and an agent, for each generated request: one that logs out (or
     anything else that revokes a token) must not turn every later request into a 401."""
     with Session(bind=connection, join_transaction_mode="create_savepoint") as session, session.begin():
-        ids = [create_user(session, f"fuzz-{role}", "not a password hash", role, role, None).id for role in ("admin", "agent")]
+        ids = [
+            create_user(session, f"fuzz-{role}", "not a password hash", role, role, None).id
+            for role in ("admin", "agent")
+        ]
 
     def mint() -> list[dict[str, str]]:
         now = datetime.now(UTC)

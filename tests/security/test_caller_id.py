@@ -25,14 +25,7 @@ from hotline.settings import Settings
 from storage.barred_callers import bar_caller
 from storage.database import make_engine, make_session_factory
 from storage.migrate import upgrade_database
-from tests.integration.conftest import (  # noqa: F401  (fixtures, resolved against this module's settings)
-    TEST_ENV,
-    Hotline,
-    agi_server,
-    asterisk,
-    hotline,
-    no_calls_left_over,
-)
+from tests.integration.conftest import TEST_ENV, Hotline, agi_server, asterisk, hotline, no_calls_left_over  # noqa: F401  (fixtures, resolved against this module's settings)
 from tests.integration.events import Event
 from tests.integration.sip_peers import carrier_call
 
@@ -100,7 +93,8 @@ async def queued_or_ended(hotline: Hotline, uniqueid: str, since: int, timeout: 
     """The call's QueueCallerJoin (it was queued) or its Hangup, whichever comes first."""
     return await hotline.events.wait_for(
         lambda e: e.get("Uniqueid") == uniqueid and e.get("Event") in ("QueueCallerJoin", "Hangup"),
-        timeout=timeout, since=since,
+        timeout=timeout,
+        since=since,
     )
 
 
@@ -111,14 +105,18 @@ async def test_a_barred_caller_with_crlf_in_the_caller_id_is_not_queued(hotline:
     try:
         channel = await hotline.events.wait_for(
             lambda e: e.get("Event") == "Newchannel" and e.get("Channel", "").startswith("PJSIP/carrier-"),
-            timeout=10, since=since,
+            timeout=10,
+            since=since,
         )
         outcome = await queued_or_ended(hotline, channel["Uniqueid"], since, timeout=40)
     finally:
         sipp.kill()
         sipp.wait()
-    routes = [e for e in hotline.events.matching(lambda e: e.get("UserEvent") == "HotlineRoute", since)
-              if e.get("Uniqueid") == channel["Uniqueid"]]
+    routes = [
+        e
+        for e in hotline.events.matching(lambda e: e.get("UserEvent") == "HotlineRoute", since)
+        if e.get("Uniqueid") == channel["Uniqueid"]
+    ]
 
     assert outcome["Event"] == "Hangup", f"the barred caller was queued in {outcome.get('Queue')}: routes {routes}"
 

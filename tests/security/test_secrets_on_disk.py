@@ -35,8 +35,15 @@ def run_hotline(run_dir: Path, *args: str) -> None:
     def umask_022() -> None:
         os.umask(0o022)
 
-    done = subprocess.run([*HOTLINE, *args], env=hotline_env(run_dir), cwd=Path(__file__).resolve().parents[2],
-                          capture_output=True, text=True, timeout=120, preexec_fn=umask_022)
+    done = subprocess.run(
+        [*HOTLINE, *args],
+        env=hotline_env(run_dir),
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=umask_022,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
 

@@ -8,12 +8,12 @@ import re
 import subprocess
 from pathlib import Path
 
-from domain.dialplan_names import ConfUser, Context, UserEvent, Var
+from domain.dialplan_names import AstDbFamily, ConfUser, Context, UserEvent, Var
 
 ROOT = Path(__file__).resolve().parents[2]
 DIALPLAN = (ROOT / "asterisk_conf" / "extensions.conf").read_text(encoding="utf-8")
 CONFBRIDGE = (ROOT / "asterisk_conf" / "confbridge.conf").read_text(encoding="utf-8")
-VARIABLE = r"\b(?:HOTLINE|CTI|CB|SIM)_[A-Z_]+\b"
+VARIABLE = r"\b(?:HOTLINE|CTI|CB|SIM|BARRED)_[A-Z_]+\b"
 
 
 def _code(text: str) -> str:
@@ -33,6 +33,10 @@ def test_the_user_events_are_the_dialplans() -> None:
     assert set(re.findall(r"UserEvent\((\w+)", _code(DIALPLAN))) == {str(e) for e in UserEvent}
 
 
+def test_the_astdb_families_are_the_dialplans() -> None:
+    assert set(re.findall(r"\bDB(?:_EXISTS|_DELETE)?\(([\w-]+)/", _code(DIALPLAN))) == {str(f) for f in AstDbFamily}
+
+
 def test_the_conference_user_profiles_are_confbridges() -> None:
     profiles = set(re.findall(r"^\[([\w-]+)\]\ntype\s*=\s*user", _code(CONFBRIDGE), re.M))
     assert profiles == {str(u) for u in ConfUser}
@@ -46,7 +50,11 @@ def test_product_code_names_them_only_through_the_module() -> None:
         text=True,
         check=True,
     ).stdout.split()
-    names = {str(n) for n in (*Context, *Var, *UserEvent, *ConfUser)} - {"hotline", "agents", "departments"}
+    names = {str(n) for n in (*Context, *Var, *UserEvent, *ConfUser, *AstDbFamily)} - {
+        "hotline",
+        "agents",
+        "departments",
+    }
     settings_names = {f"HOTLINE_{n.upper()}" for n in ("agi_url", "run_dir")}  # environment variables too
     found = []
     for name in files:
