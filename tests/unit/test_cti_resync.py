@@ -158,11 +158,9 @@ async def test_an_error_reply_to_a_list_action_is_an_error_at_once(booting: Boot
     ami = AmiClient("127.0.0.1", await booting.start(), "hotline", "secret")
     await ami.connect(timeout=3)
     try:
-        started = time.monotonic()
         with pytest.raises(AmiError, match="Invalid/unknown command") as raised:
             await ami.action_list({"Action": "QueueStatus"}, timeout=5)
-        assert not isinstance(raised.value, AmiUnavailable)
-        assert time.monotonic() - started < 1
+        assert not isinstance(raised.value, AmiUnavailable)  # waiting out the timeout raises AmiUnavailable
         members = [e for e in await ami.queue_status() if e.get("Event") == "QueueMember"]
         assert [(m["Location"], m["PausedReason"]) for m in members] == [("PJSIP/8010", "meal")]
     finally:
